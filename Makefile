@@ -1,0 +1,40 @@
+# Every target works from a fresh clone: it creates .venv at the repo root on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SOURCES := src codegen tests bench examples
+
+.PHONY: install test lint generate check demo bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[codegen,sandbox,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy --strict src codegen
+
+check: install
+	$(BIN)/python -m codegen check
+
+test: lint check
+	$(BIN)/python -m pytest
+
+generate: install
+	$(BIN)/python -m codegen generate idl/pirsonal.idl --package generated --out src/pirsonal_async \
+		--json idl/pirsonal.json --docs docs/api.md
+
+demo: install
+	$(BIN)/python examples/run_demo.py
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
