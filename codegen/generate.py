@@ -1,0 +1,534 @@
+"""Render a contract into a Python package: attrs types, async stubs, decode helpers, contract."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from attrs import frozen
+
+from codegen import naming
+from codegen.model import (
+    REFERENCE_VERSION,
+    Contract,
+    Enum,
+    Field,
+    Function,
+    Interface,
+    Param,
+    Struct,
+)
+
+PACKAGE_FILES = ("__init__.py", "_json.py", "api.py", "contract.py", "types.py")
+
+# IDL built-in -> (Python type, what the message says it expected, decoder in `_json`).
+_SCALARS = {
+    "string": ("str", "a string", "_json.string"),
+    "int": ("int", "an integer", "_json.integer"),
+    "float": ("float", "a number", "_json.number"),
+    "bool": ("bool", "a boolean", "_json.boolean"),
+}
+_SECRET = re.compile("secret|password|token", re.IGNORECASE)
+# Names from_json binds itself; field values get other local names.
+_FROM_JSON_LOCALS = frozenset({"cls", "data", "path", "known", "extra", "exc", "item", "k", "v"})
+
+
+@frozen
+class TypeUse:
+    """How one IDL type reference is spelled, checked and encoded in Python."""
+
+    kind: str  # a built-in IDL name, "enum" or "struct"
+    py: str  # the Python type of one element
+    is_array: bool
+    optional: bool
+
+    @property
+    def annotation(self) -> str:
+        spelled = f"list[{self.py}]" if self.is_array else self.py
+        return f"{spelled} | None" if self.optional else spelled
+
+    @property
+    def expected(self) -> str:
+        return _SCALARS[self.kind][1] if self.kind in _SCALARS else ""
+
+    @property
+    def item_decoder(self) -> str:
+        """A `_json.Decoder` for one element (used on error paths and for results)."""
+        if self.kind == "enum":
+            return f"_json.member({self.py})"
+        if self.kind == "struct":
+            return f"{self.py}.from_json"
+        return _SCALARS[self.kind][2]
+
+    @property
+    def decoder(self) -> str:
+        """A `_json.Decoder` for the whole value, e.g. `_json.array(_json.string)`."""
+        decoder = self.item_decoder
+        if self.is_array:
+            decoder = f"_json.array({decoder})"
+        return f"_json.optional({decoder})" if self.optional else decoder
+
+    def encode(self, value: str) -> str:
+        """The expression turning `value` into plain JSON."""
+        if self.kind == "enum":
+            return f"[item.value for item in {value}]" if self.is_array else f"{value}.value"
+        if self.kind == "struct":
+            return (
+                f"[item.to_json() for item in {value}]" if self.is_array else f"{value}.to_json()"
+            )
+        return f"list({value})" if self.is_array else value
+
+
+@frozen
+class FieldView:
+    field: Field
+    wire: str
+    attr: str
+    local: str
+    use: TypeUse
+    doc: str  # comment lines for the attribute docstring
+    secret: bool
+
+
+@frozen
+class StructView:
+    struct: Struct
+    name: str
+    base: str
+    doc: str
+    own_fields: tuple[FieldView, ...]
+    fields: tuple[FieldView, ...]  # inherited first, as the wire object carries them all
+
+    @property
+    def required_count(self) -> int:
+        return sum(not f.use.optional for f in self.fields)
+
+    @property
+    def has_optional(self) -> bool:
+        return any(f.use.optional for f in self.fields)
+
+
+@frozen
+class MemberView:
+    name: str
+    value: str
+    doc: str
+
+
+@frozen
+class EnumView:
+    enum: Enum
+    name: str
+    doc: str
+    members: tuple[MemberView, ...]
+
+
+@frozen
+class ParamView:
+    param: Param
+    name: str
+    use: TypeUse
+
+
+@frozen
+class MethodView:
+    function: Function
+    name: str
+    wire: str
+    doc: str
+    params: tuple[ParamView, ...]
+    returns: TypeUse | None
+
+    @property
+    def result_annotation(self) -> str:
+        return self.returns.annotation if self.returns else "None"
+
+    @property
+    def result_decoder(self) -> str:
+        return self.returns.decoder if self.returns else "_json.ignore"
+
+
+@frozen
+class InterfaceView:
+    interface: Interface
+    name: str
+    doc: str
+    methods: tuple[MethodView, ...]
+
+
+class Namer:
+    """The Python names of one contract's types, and how each IDL type reference is spelled."""
+
+    def __init__(self, contract: Contract) -> None:
+        declared = list(contract.types())
+        picked = naming.type_names([t.name for t in declared])
+        self.by_element = {id(t): name for t, name in zip(declared, picked, strict=True)}
+        self.kinds: dict[str, tuple[str, str]] = {}
+        for t, name in zip(declared, picked, strict=True):
+            if isinstance(t, (Struct, Enum)):
+                # With duplicate declarations the first one is the one references mean.
+                self.kinds.setdefault(t.name, ("struct" if isinstance(t, Struct) else "enum", name))
+        self.reserved = naming.BUILTINS | naming.MODULE_NAMES | set(picked)
+
+    def use(self, type_name: str, *, is_array: bool, optional: bool) -> TypeUse:
+        if type_name in _SCALARS:
+            return TypeUse(type_name, _SCALARS[type_name][0], is_array, optional)
+        kind, py = self.kinds[type_name]
+        return TypeUse(kind, py, is_array, optional)
+
+
+@frozen
+class Views:
+    """What the templates render: the contract's types and interfaces with their Python names."""
+
+    types: tuple[StructView | EnumView, ...]
+    interfaces: tuple[InterfaceView, ...]
+
+
+class GenerationError(ValueError):
+    """A contract that cannot become Python code; `str()` is one problem per line."""
+
+
+def views(contract: Contract) -> Views:
+    """Raises `GenerationError` for unknown types and impossible `extends` (JSON sources skip
+    the parser's checks)."""
+    structs: dict[str, Struct] = {}
+    for element in contract.types():
+        if isinstance(element, Struct):
+            structs.setdefault(element.name, element)  # with duplicates, references mean the first
+    problems = _problems(contract, structs)
+    if problems:
+        raise GenerationError("\n".join(problems))
+    namer = Namer(contract)
+    types: list[StructView | EnumView] = []
+    interfaces: list[InterfaceView] = []
+    for element in _parents_first(contract, structs):
+        if isinstance(element, Struct):
+            types.append(_struct_view(element, structs, namer))
+        elif isinstance(element, Enum):
+            types.append(_enum_view(element, namer))
+        else:
+            interfaces.append(_interface_view(element, namer))
+    return Views(tuple(types), tuple(interfaces))
+
+
+def _problems(contract: Contract, structs: Mapping[str, Struct]) -> list[str]:
+    known = set(_SCALARS) | set(structs) | {e.name for e in contract.types() if isinstance(e, Enum)}
+    problems = []
+    for element in contract.types():
+        if isinstance(element, Struct):
+            if element.extends and element.extends not in structs:
+                problems.append(f"struct {element.name}: extends unknown struct {element.extends}")
+            elif any(e is element for e in _ancestry(element, structs)[:-1]):
+                problems.append(f"struct {element.name}: its extends chain loops")
+            uses = [(f"{element.name}.{f.name}", f.type) for f in element.fields]
+        elif isinstance(element, Interface):
+            uses = [
+                (f"{element.name}.{function.name}({p.name})", p.type)
+                for function in element.functions
+                for p in function.params
+            ]
+            uses += [
+                (f"{element.name}.{function.name}()", function.returns.type)
+                for function in element.functions
+                if function.returns is not None
+            ]
+        else:
+            uses = []
+        problems += [f"{where}: unknown type {name}" for where, name in uses if name not in known]
+    return problems
+
+
+def _parents_first(contract: Contract, structs: Mapping[str, Struct]) -> list[Any]:
+    """IDL order, except that a struct's parent moves before it (a class needs its base)."""
+    ordered: list[Any] = []
+    placed: set[int] = set()
+    for element in contract.types():
+        for e in _ancestry(element, structs) if isinstance(element, Struct) else [element]:
+            if id(e) not in placed:
+                placed.add(id(e))
+                ordered.append(e)
+    return ordered
+
+
+def render_package(
+    contract: Contract,
+    *,
+    source_name: str,
+    barrister_version: str = REFERENCE_VERSION,
+    date_generated: int = 0,
+    formatted: bool = True,
+) -> dict[str, str]:
+    """The generated package: file name -> text. Same contract and options, same bytes."""
+    seen = views(contract)
+    context = {
+        "header": header(source_name, contract.checksum()),
+        "types": seen.types,
+        "interfaces": seen.interfaces,
+        "stub_imports": sorted(_stub_imports(seen.interfaces)),
+        "has_enums": any(isinstance(t, EnumView) for t in seen.types),
+        "has_structs": any(isinstance(t, StructView) for t in seen.types),
+        "contract_chunks": _chunks(
+            contract.dumps(barrister_version=barrister_version, date_generated=date_generated)
+        ),
+    }
+    files = {name: render(f"{name}.jinja", context) for name in PACKAGE_FILES}
+    return format_python(files) if formatted else files
+
+
+def header(source_name: str, checksum: str) -> str:
+    return (
+        f"# Generated by codegen from {source_name}; do not edit.\n# Contract checksum: {checksum}"
+    )
+
+
+def _struct_view(struct: Struct, structs: Mapping[str, Struct], namer: Namer) -> StructView:
+    chain = _ancestry(struct, structs)
+    all_fields = [f for s in chain for f in s.fields]
+    attrs = naming.unique_names(
+        [naming.snake_case(f.name) for f in all_fields],
+        naming.CLASS_BODY_NAMES | namer.reserved - naming.BUILTINS,
+        natural=[naming.snake_case(f.name) == f.name for f in all_fields],
+    )
+    locals_ = naming.unique_names(attrs, _FROM_JSON_LOCALS | naming.BUILTINS | namer.reserved)
+    views = tuple(
+        _field_view(f, attr, local, namer)
+        for f, attr, local in zip(all_fields, attrs, locals_, strict=True)
+    )
+    own_count = len(struct.fields)
+    base = structs.get(struct.extends)
+    lines = [struct.comment, ""] if struct.comment else []
+    extends = f" extends {struct.extends}" if struct.extends else ""
+    lines.append(f"IDL: ``struct {struct.name}{extends}``.")
+    return StructView(
+        struct=struct,
+        name=namer.by_element[id(struct)],
+        base=namer.by_element[id(base)] if base is not None else "",
+        doc="\n".join(lines),
+        own_fields=views[len(views) - own_count :],
+        fields=views,
+    )
+
+
+def _ancestry(struct: Struct, structs: Mapping[str, Struct]) -> list[Struct]:
+    """The struct and its ancestors, root first; a loop ends the chain with a repeat."""
+    chain = [struct]
+    while chain[0].extends in structs and not any(chain[0] is s for s in chain[1:]):
+        chain.insert(0, structs[chain[0].extends])
+    return chain
+
+
+def _field_view(field: Field, attr: str, local: str, namer: Namer) -> FieldView:
+    notes = [field.comment] if field.comment else []
+    if attr != field.name:
+        notes.append(f"JSON key ``{field.name}``.")
+    return FieldView(
+        field=field,
+        wire=field.name,
+        attr=attr,
+        local=local,
+        use=namer.use(field.type, is_array=field.is_array, optional=field.optional),
+        doc="\n\n".join(notes),
+        secret=bool(_SECRET.search(field.name)),
+    )
+
+
+def _enum_view(enum: Enum, namer: Namer) -> EnumView:
+    bases = [naming.member_name(v.value) for v in enum.values]
+    names = naming.unique_names(
+        bases,
+        naming.ENUM_BODY_NAMES,
+        natural=[base == v.value for base, v in zip(bases, enum.values, strict=True)],
+    )
+    lines = [enum.comment, ""] if enum.comment else []
+    lines.append(f"IDL: ``enum {enum.name}``.")
+    members = tuple(
+        MemberView(name=name, value=v.value, doc=v.comment)
+        for name, v in zip(names, enum.values, strict=True)
+    )
+    return EnumView(
+        enum=enum, name=namer.by_element[id(enum)], doc="\n".join(lines), members=members
+    )
+
+
+def _interface_view(interface: Interface, namer: Namer) -> InterfaceView:
+    bases = [naming.snake_case(f.name) for f in interface.functions]
+    names = naming.unique_names(
+        bases,
+        naming.STUB_BODY_NAMES | namer.reserved - naming.BUILTINS,
+        natural=[base == f.name for base, f in zip(bases, interface.functions, strict=True)],
+    )
+    methods = tuple(
+        _method_view(interface, function, name, namer)
+        for function, name in zip(interface.functions, names, strict=True)
+    )
+    lines = [interface.comment, ""] if interface.comment else []
+    lines.append(f"IDL: ``interface {interface.name}``.")
+    return InterfaceView(
+        interface=interface,
+        name=namer.by_element[id(interface)],
+        doc="\n".join(lines),
+        methods=methods,
+    )
+
+
+def _method_view(interface: Interface, function: Function, name: str, namer: Namer) -> MethodView:
+    bases = [naming.snake_case(p.name) for p in function.params]
+    param_names = naming.unique_names(
+        bases,
+        {"self"} | naming.BUILTINS | namer.reserved,
+        natural=[base == p.name for base, p in zip(bases, function.params, strict=True)],
+    )
+    params = tuple(
+        ParamView(
+            param=p, name=param_name, use=namer.use(p.type, is_array=p.is_array, optional=False)
+        )
+        for p, param_name in zip(function.params, param_names, strict=True)
+    )
+    returns = function.returns
+    signature = ", ".join(f"{p.name} {'[]' if p.is_array else ''}{p.type}" for p in function.params)
+    result = ""
+    if returns is not None:
+        result = f" {'[]' if returns.is_array else ''}{returns.type}"
+        result += " [optional]" if returns.optional else ""
+    lines = [function.comment, ""] if function.comment else []
+    lines.append(f"Calls ``{interface.name}.{function.name}({signature}){result}``.")
+    return MethodView(
+        function=function,
+        name=name,
+        wire=f"{interface.name}.{function.name}",
+        doc="\n".join(lines),
+        params=params,
+        returns=(
+            namer.use(returns.type, is_array=returns.is_array, optional=returns.optional)
+            if returns is not None
+            else None
+        ),
+    )
+
+
+def _stub_imports(interfaces: tuple[InterfaceView, ...]) -> set[str]:
+    """The type classes the stubs mention (params and results)."""
+    uses = [p.use for i in interfaces for m in i.methods for p in m.params]
+    uses += [m.returns for i in interfaces for m in i.methods if m.returns is not None]
+    return {u.py for u in uses if u.kind in ("enum", "struct")}
+
+
+def _chunks(text: str, width: int = 88) -> list[str]:
+    """String literals whose concatenation is `text`, broken after `, ` where possible.
+
+    `width` bounds each literal as written (quotes and escapes included), so lines stay short.
+    """
+    lines: list[str] = []
+    current, cost = "", 2
+
+    def add(part: str, part_cost: int) -> None:
+        nonlocal current, cost
+        if current and cost + part_cost > width:
+            lines.append(current)
+            current, cost = "", 2
+        current += part
+        cost += part_cost
+
+    for piece in re.split(r"(?<=, )", text):
+        piece_cost = len(literal(piece)) - 2
+        if piece_cost + 2 <= width:
+            add(piece, piece_cost)
+        else:  # longer than a line on its own: split anywhere
+            for char in piece:
+                add(char, len(literal(char)) - 2)
+    lines.append(current)
+    return [literal(line) for line in lines]
+
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    autoescape=False,
+)
+
+
+def render(template: str, context: Mapping[str, Any]) -> str:
+    return _TEMPLATES.get_template(template).render(context)
+
+
+def docstring(text: str, indent: int) -> str:
+    """A docstring literal for `text` at `indent` columns; long lines wrapped to fit 100 columns."""
+    width = 96 - indent
+    lines: list[str] = []
+    for line in _escape_doc(text).strip("\n").splitlines():
+        line = line.rstrip()
+        lead = line[: len(line) - len(line.lstrip())]
+        wrapped = textwrap.wrap(
+            line, width, subsequent_indent=lead, break_long_words=False, break_on_hyphens=False
+        )
+        lines.extend(wrapped or [""])
+    if len(lines) == 1:
+        # A quote right before the closing quotes would end the literal early.
+        closing_quote = lines[0].endswith('"') and not lines[0].endswith('\\"')
+        line = lines[0][:-1] + '\\"' if closing_quote else lines[0]
+        return f'"""{line}"""'
+    pad = " " * indent
+    body = "\n".join(f"{pad}{line}" if line else "" for line in lines[1:])
+    return f'"""{lines[0]}\n{body}\n{pad}"""'
+
+
+def _escape_doc(text: str) -> str:
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return "".join(c if c in "\n\t" or c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def literal(text: str) -> str:
+    """A Python string literal for any text (JSON string syntax is valid Python)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def prose(text: str) -> str:
+    """Comment text for Markdown: trailing spaces would turn into hard line breaks."""
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+_TEMPLATES.filters["docstring"] = docstring
+_TEMPLATES.filters["prose"] = prose
+_TEMPLATES.filters["literal"] = literal
+
+
+def format_python(files: Mapping[str, str]) -> dict[str, str]:
+    """Sort imports and format with ruff (line length 100, py310), as the project lints them.
+
+    Ruff is a dev dependency: without it the code is written unformatted, with a warning.
+    """
+    settings = ["--isolated", "--line-length", "100", "--target-version", "py310", "--quiet"]
+    with tempfile.TemporaryDirectory() as tmp:
+        # A subdirectory, so that a generated `types.py` never shadows the stdlib for ruff.
+        root = Path(tmp) / "package"
+        root.mkdir()
+        for name, text in files.items():
+            (root / name).write_text(text, encoding="utf-8")
+        try:
+            for command in (
+                ["check", "--select", "I,RUF022", "--fix-only", "--exit-zero"],
+                ["format"],
+            ):
+                subprocess.run(
+                    [sys.executable, "-m", "ruff", *command, *settings, "package"],
+                    cwd=tmp,
+                    check=True,
+                    capture_output=True,
+                )
+        except (OSError, subprocess.CalledProcessError) as exc:
+            warnings.warn(f"ruff unavailable, generated code left unformatted: {exc}", stacklevel=2)
+            return dict(files)
+        return {name: (root / name).read_text(encoding="utf-8") for name in files}

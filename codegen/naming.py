@@ -1,0 +1,92 @@
+"""Python names for IDL names: snake_case members, class names for dotted types, escaping."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Collection, Sequence
+
+# Names the generated modules import or define at module level; a type must not hide them.
+MODULE_NAMES = frozenset(
+    {"annotations", "Any", "Awaitable", "Caller", "CONTRACT", "DecodeError", "Final", "json"}
+    | {"attrs", "enum", "_json", "T"}
+)
+BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# Names a generated attrs class body refers to (decorators, annotations, defaults) or defines.
+CLASS_BODY_NAMES = frozenset(
+    {"str", "int", "float", "bool", "list", "dict", "object", "classmethod", "Any", "attrs"}
+    | {"_json", "self", "extra", "from_json", "to_json"}
+)
+# Names a stub class body refers to or defines.
+STUB_BODY_NAMES = frozenset(
+    {"str", "int", "float", "bool", "list", "Awaitable", "Caller", "_json", "_caller", "self"}
+)
+ENUM_BODY_NAMES = frozenset({"name", "value", "mro"})
+
+_ACRONYM_END = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL_HUMP = re.compile(r"([a-z0-9])([A-Z])")
+_NOT_IDENT = re.compile(r"[^0-9A-Za-z_]")
+
+
+def snake_case(name: str) -> str:
+    """`inputMedias` -> `input_medias`; `Template_Video_New` -> `template_video_new`."""
+    spaced = _CAMEL_HUMP.sub(r"\1_\2", _ACRONYM_END.sub(r"\1_\2", _NOT_IDENT.sub("_", name)))
+    return "_".join(word for word in spaced.lower().split("_") if word) or "unnamed"
+
+
+def class_name(name: str) -> str:
+    """`inc.Status` -> `IncStatus`; undotted names stay as they are (when they are identifiers)."""
+    parts = [_NOT_IDENT.sub("_", part) for part in name.split(".")]
+    if len(parts) > 1:
+        parts = [part[:1].upper() + part[1:] for part in parts]
+    joined = "".join(parts) or "Unnamed"
+    return f"T{joined}" if joined[0].isdigit() else joined
+
+
+def member_name(value: str) -> str:
+    """An enum member name for a wire value: non-identifier characters become `_`."""
+    name = _NOT_IDENT.sub("_", value)
+    # Leading underscores would make sunder/private names, which Enum treats specially.
+    return f"v{name}" if not name or name[0].isdigit() or name[0] == "_" else name
+
+
+def unique_names(
+    bases: Sequence[str], reserved: Collection[str], *, natural: Sequence[bool] | None = None
+) -> list[str]:
+    """Escape each base with trailing underscores until it is neither reserved nor already taken.
+
+    Keywords are always reserved. Bases that are the IDL name unchanged (`natural`) and need no
+    escaping pick first, so they never lose their name to an escaped one; otherwise input order
+    decides, which keeps the result deterministic.
+    """
+    natural = natural if natural is not None else [True] * len(bases)
+    fits = [
+        natural[i] and base not in reserved and not keyword.iskeyword(base)
+        for i, base in enumerate(bases)
+    ]
+    order = sorted(range(len(bases)), key=lambda i: not fits[i])
+    taken: set[str] = set()
+    names = [""] * len(bases)
+    for index in order:
+        name = bases[index]
+        while name in reserved or name in taken or keyword.iskeyword(name):
+            name += "_"
+        taken.add(name)
+        names[index] = name
+    return names
+
+
+def type_names(wire_names: Sequence[str]) -> list[str]:
+    """Python class names for the contract's types and interfaces, unique and order-independent."""
+    bases = [class_name(name) for name in wire_names]
+    natural = [base == name for base, name in zip(bases, wire_names, strict=True)]
+    # Sort by wire name so adding or moving an unrelated type never renames this one.
+    order = sorted(range(len(bases)), key=lambda i: (not natural[i], wire_names[i], i))
+    picked = unique_names(
+        [bases[i] for i in order], BUILTINS | MODULE_NAMES, natural=[natural[i] for i in order]
+    )
+    names = [""] * len(bases)
+    for position, index in enumerate(order):
+        names[index] = picked[position]
+    return names

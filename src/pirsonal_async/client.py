@@ -1,0 +1,198 @@
+"""`PirsonalClient`: every Pirsonal API method as a typed coroutine, plus uploads and batches."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+
+import httpx
+
+from pirsonal_async.contract import Contract
+from pirsonal_async.errors import RequestValidationError
+from pirsonal_async.generated import CONTRACT, Media, SezionAPI
+from pirsonal_async.retry import RetryPolicy
+from pirsonal_async.rpc import DEFAULT_RETRY, DEFAULT_TIMEOUT, RpcClient
+from pirsonal_async.uploads import Progress, UploadSource, upload_media
+
+DEFAULT_BASE_URL = "https://app.pirsonal.com"
+
+
+@functools.cache
+def bundled_contract() -> Contract:
+    """The contract the bindings were generated from, compiled once per process."""
+    return Contract(CONTRACT)
+
+
+class PirsonalClient(SezionAPI):
+    """An authenticated Pirsonal session; use it with `async with`.
+
+    Every API method is inherited from the generated `SezionAPI` stub (`await
+    client.template_list()`); `batch()` groups calls into one HTTP request and `upload_media()`
+    streams a file to the account's storage. With `validate`, arguments are checked against the
+    contract before sending and results after receiving (unknown keys in results are allowed
+    unless `strict`).
+    """
+
+    def __init__(
+        self,
+        account_id: str,
+        account_secret: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        validate: bool = True,
+        strict: bool = False,
+        log_bodies: bool = False,
+    ) -> None:
+        self._init(
+            {"accountID": account_id, "accountSecret": account_secret},
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout,
+            retry=retry,
+            validate=validate,
+            strict=strict,
+            log_bodies=log_bodies,
+        )
+
+    @classmethod
+    def for_template(
+        cls,
+        account_id: str,
+        template_id: str,
+        template_secret: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        http_client: httpx.AsyncClient | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        validate: bool = True,
+        strict: bool = False,
+        log_bodies: bool = False,
+    ) -> PirsonalClient:
+        """A session scoped to one template: it can create that template's videos and upload
+        their media (deleted once the video is generated) without the account secret."""
+        client = cls.__new__(cls)
+        client._init(
+            {"accountID": account_id, "templateID": template_id, "templateSecret": template_secret},
+            base_url=base_url,
+            http_client=http_client,
+            timeout=timeout,
+            retry=retry,
+            validate=validate,
+            strict=strict,
+            log_bodies=log_bodies,
+        )
+        return client
+
+    def _init(
+        self,
+        credentials: dict[str, str],
+        *,
+        base_url: str,
+        http_client: httpx.AsyncClient | None,
+        timeout: httpx.Timeout,
+        retry: RetryPolicy,
+        validate: bool,
+        strict: bool,
+        log_bodies: bool,
+    ) -> None:
+        self._credentials = credentials
+        self._base_url = base_url.rstrip("/")
+        self._owns_http = http_client is None
+        self._http = httpx.AsyncClient(timeout=timeout) if http_client is None else http_client
+        self.rpc = RpcClient(
+            f"{self._base_url}/api",
+            params=credentials,
+            http_client=self._http,
+            contract=bundled_contract(),
+            validate_requests=validate,
+            validate_responses=validate,
+            strict=strict,
+            timeout=timeout,
+            retry=retry,
+            log_bodies=log_bodies,
+        )
+        super().__init__(self.rpc)
+
+    def __repr__(self) -> str:
+        scope = (
+            f", template_id={self._credentials['templateID']!r}" if self.is_template_scoped else ""
+        )
+        return (
+            f"PirsonalClient(account_id={self._credentials['accountID']!r}{scope}, "
+            f"base_url={self._base_url!r})"
+        )
+
+    @property
+    def is_template_scoped(self) -> bool:
+        return "templateID" in self._credentials
+
+    async def __aenter__(self) -> PirsonalClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Closes the connection pool, unless it was passed in as `http_client`."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    @asynccontextmanager
+    async def batch(self) -> AsyncIterator[SezionAPI]:
+        """Calls made on the yielded stub return awaitables; they all go out as ONE HTTP request
+        when the `async with` block exits, and are resolved then. Nothing is sent if the block
+        raises."""
+        async with self.rpc.batch() as batch:
+            yield SezionAPI(batch)
+
+    async def upload_media(
+        self,
+        source: UploadSource,
+        *,
+        content_type: str | None = None,
+        filename: str | None = None,
+        description: str | None = None,
+        size: int | None = None,
+        progress: Progress | None = None,
+        template_id: str | None = None,
+        template_secret: str | None = None,
+    ) -> Media:
+        """Streams `source` (a path, bytes, a binary file or an async iterable of bytes with
+        `size`) to Pirsonal and returns the stored `Media`; see `pirsonal_async.uploads`.
+
+        The media goes to the account's storage, or, given `template_id` and `template_secret`
+        (or on a template-scoped client), is a per-video upload deleted once the video is made.
+        """
+        query = dict(self._credentials)
+        if (template_id is None) != (template_secret is None):
+            raise RequestValidationError(
+                "give both template_id and template_secret, or neither", method="upload"
+            )
+        if template_id is not None and template_secret is not None:
+            query = {
+                "accountID": query["accountID"],
+                "templateID": template_id,
+                "templateSecret": template_secret,
+            }
+        return await upload_media(
+            self._http,
+            f"{self._base_url}/api/upload",
+            query,
+            source,
+            content_type=content_type,
+            filename=filename,
+            description=description,
+            size=size,
+            progress=progress,
+        )

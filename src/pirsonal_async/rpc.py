@@ -1,0 +1,493 @@
+"""`RpcClient`: calls and batches to any Barrister JSON-RPC server over one pooled httpx client."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import itertools
+import logging
+import random as random_module
+import time
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import httpx
+from attrs import frozen
+
+from pirsonal_async._envelope import encode, match_replies, parse_body, to_request, to_result
+from pirsonal_async._redact import Redactor, guard_logs, is_secret_name
+from pirsonal_async.contract import IDL_METHOD, Contract
+from pirsonal_async.errors import (
+    HttpStatusError,
+    PirsonalAsyncError,
+    ProtocolError,
+    RpcError,
+    TransportError,
+)
+from pirsonal_async.retry import Failure, HttpStatus, Outcome, RetryPolicy, parse_retry_after
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+
+logger = logging.getLogger("pirsonal_async")
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_RETRY = RetryPolicy()
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+# How much of a non-200 body is read, for the error's excerpt.
+_ERROR_BODY_BYTES = 8192
+_LOGGED_BODY_CHARS = 10_000
+
+# httpx failures by what they mean for a retry; anything else is final.
+_FAILURES: tuple[tuple[type[httpx.HTTPError], Failure], ...] = (
+    (httpx.ConnectTimeout, Failure.NOT_SENT),
+    (httpx.PoolTimeout, Failure.NOT_SENT),
+    (httpx.ConnectError, Failure.NOT_SENT),
+    (httpx.TimeoutException, Failure.TIMEOUT),
+    (httpx.ReadError, Failure.CONNECTION_LOST),
+    (httpx.WriteError, Failure.CONNECTION_LOST),
+    (httpx.CloseError, Failure.CONNECTION_LOST),
+    (httpx.RemoteProtocolError, Failure.CONNECTION_LOST),
+)
+# Final failures raised before anything was sent (bad URL scheme, proxy, our own HTTP misuse).
+_NEVER_SENT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@frozen
+class _Response:
+    status: int
+    reason: str
+    retry_after: str | None
+    content: bytes
+    complete: bool
+
+
+@frozen
+class _Failed:
+    """An attempt that failed in transport; `outcome` is None when it must not be retried."""
+
+    outcome: Outcome | None
+    description: str
+    outcome_unknown: bool
+    status: int | None = None
+    retry_after: float | None = None
+
+
+class RpcClient:
+    """A Barrister JSON-RPC 2.0 client for one endpoint.
+
+    `params` are query parameters added to every request (Pirsonal's credentials); any whose
+    name contains "secret" (any case), and every value in `secrets`, is kept out of logs,
+    reprs and errors. With a `contract` (a `Contract` or its IDL JSON list), params are
+    checked before sending and results after receiving; unknown keys in results are allowed
+    unless `strict`. Request ids are "1", "2", ... per client. `sleep` and `random` are the
+    retry delay's sleep and jitter source (replace them in tests). An `http_client` passed in
+    is used as is and left open by `aclose()`; otherwise the client owns one.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        secrets: Iterable[str] = (),
+        http_client: httpx.AsyncClient | None = None,
+        contract: Contract | list[Any] | None = None,
+        validate_requests: bool = True,
+        validate_responses: bool = True,
+        strict: bool = False,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        log_bodies: bool = False,
+        sleep: Sleep = asyncio.sleep,
+        random: Callable[[], float] = random_module.random,
+    ) -> None:
+        query = dict(params or {})
+        known = [*secrets, *(value for name, value in query.items() if is_secret_name(name))]
+        self._redactor = Redactor(known)
+        base = self._parse_url(url)
+        in_url = [v for name, v in base.params.items() if is_secret_name(name)]
+        self._redactor.add([*in_url, base.password or ""])
+        guard_logs([*known, *in_url, base.password or ""])
+        if max_response_bytes < 1:
+            raise ValueError(f"max_response_bytes must be >= 1, got {max_response_bytes}")
+        self._url = base.copy_merge_params(query)
+        self._owns_http = http_client is None
+        self._http = httpx.AsyncClient(timeout=timeout) if http_client is None else http_client
+        if isinstance(contract, list):
+            contract = Contract(contract)
+        self.contract: Contract | None = contract
+        self._request_contract = contract if validate_requests else None
+        self._response_contract = contract if validate_responses else None
+        self._strict = strict
+        self._timeout = timeout
+        self._retry = retry
+        self._max_response_bytes = max_response_bytes
+        self._log_bodies = log_bodies
+        self._sleep = sleep
+        self._random = random
+        self._ids = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"RpcClient({self._redactor(str(self._url))!r})"
+
+    def _parse_url(self, url: str) -> httpx.URL:
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL:
+            parsed = None
+        # Raised outside the except block: httpx's error may quote the URL.
+        if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+            shown = self._redactor(url)
+            raise ValueError(f"RpcClient url must be an absolute http(s) URL, got {shown!r}")
+        return parsed
+
+    async def __aenter__(self) -> RpcClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Closes the httpx client if this client created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def call(self, method: str, params: list[Any] | None = None) -> Any:
+        """Calls `Interface.function` with positional params; returns the JSON result."""
+        return await self.request(method, [] if params is None else params, _identity)
+
+    async def request(self, method: str, params: list[Any], decode: Callable[[Any], T]) -> T:
+        """The `Caller` protocol: calls now and returns `decode(result)`."""
+        request_id = str(next(self._ids))
+        envelope = to_request(method, params, request_id, self._request_contract, self._redactor)
+        body = encode(envelope)
+        started = time.perf_counter()
+        try:
+            reply_body = await self._exchange(body, (method,), method)
+            reply = parse_body(reply_body, method, self._redactor)
+            result = to_result(
+                reply,
+                method,
+                request_id,
+                self._response_contract,
+                strict=self._strict,
+                redactor=self._redactor,
+            )
+            value = self._decode(decode, result, method)
+        except PirsonalAsyncError as error:
+            self._log_failure(f"{method} id={request_id}", started, error)
+            raise
+        logger.debug("%s id=%s ok in %.1f ms", method, request_id, _elapsed_ms(started))
+        return value
+
+    def batch(self) -> Batch:
+        """Calls queued on the batch go out as one HTTP request when its `async with` exits."""
+        return Batch(self)
+
+    async def fetch_contract(self) -> list[Any]:
+        """The server's contract: the IDL JSON list returned by `barrister-idl`."""
+        return await self.request(IDL_METHOD, [], _idl_list)
+
+    def _queue(
+        self, method: str, params: list[Any], decode: Callable[[Any], T], batch: Batch
+    ) -> _Queued[T]:
+        request_id = str(next(self._ids))
+        envelope = to_request(method, params, request_id, self._request_contract, self._redactor)
+        future: BatchFuture[T] = BatchFuture(batch, loop=asyncio.get_running_loop())
+        return _Queued(request_id, method, encode(envelope), decode, future)
+
+    async def _send_batch(self, calls: Sequence[_Queued[Any]]) -> None:
+        label = f"batch of {len(calls)} (ids {calls[0].request_id}..{calls[-1].request_id})"
+        body = b"[" + b",".join(call.body for call in calls) + b"]"
+        started = time.perf_counter()
+        try:
+            reply_body = await self._exchange(body, [call.method for call in calls], None)
+            replies = parse_body(reply_body, None, self._redactor)
+            paired, unmatched = match_replies(
+                replies, [(call.request_id, call.method) for call in calls], self._redactor
+            )
+        except PirsonalAsyncError as error:
+            self._log_failure(label, started, error)
+            for call in calls:
+                if not call.future.done():
+                    call.future.set_exception(error)
+                    # The same error is raised at the batch's exit: not "never retrieved".
+                    call.future.exception()
+            raise
+        if unmatched:
+            logger.warning("%s: %d replies matched no request and were ignored", label, unmatched)
+        for call, reply in zip(calls, paired, strict=True):
+            self._settle(call, reply)
+        logger.debug("%s sent in %.1f ms", label, _elapsed_ms(started))
+
+    def _settle(self, call: _Queued[Any], reply: dict[str, Any] | ProtocolError) -> None:
+        if call.future.done():  # the caller cancelled it
+            return
+        if isinstance(reply, ProtocolError):
+            call.future.set_exception(reply)
+            return
+        try:
+            result = to_result(
+                reply,
+                call.method,
+                call.request_id,
+                self._response_contract,
+                strict=self._strict,
+                redactor=self._redactor,
+            )
+            value = self._decode(call.decode, result, call.method)
+        except PirsonalAsyncError as error:
+            call.future.set_exception(error)
+        else:
+            call.future.set_result(value)
+
+    def _decode(self, decode: Callable[[Any], T], result: Any, method: str) -> T:
+        try:
+            return decode(result)
+        except ValueError as error:
+            problem = self._redactor(str(error))
+        # Raised outside the except block: the decoder's error is not chained.
+        raise ProtocolError(f"cannot decode the result: {problem}", method=method)
+
+    async def _exchange(self, body: bytes, methods: Sequence[str], method: str | None) -> bytes:
+        """Posts the body, retrying as the policy allows; returns the 200 reply's body.
+
+        `methods` decide what may be retried; `method` names the call in errors (None: a batch).
+        """
+        if self._log_bodies:
+            logger.debug("request body: %s", self._redactor.excerpt(body, _LOGGED_BODY_CHARS))
+        attempt = 1
+        while True:
+            response = await self._post(body)
+            if isinstance(response, _Response) and response.status == 200:
+                return self._accept(response, method)
+            failed = response if isinstance(response, _Failed) else self._status_failure(response)
+            delay = None
+            if failed.outcome is not None:
+                delay = self._retry.delay(methods, attempt, failed.outcome, self._random())
+            if delay is None:
+                raise _transport_error(failed, method, attempt)
+            logger.warning(
+                "%s: %s; retrying in %.2f s (attempt %d of %d)",
+                method or "batch",
+                failed.description,
+                delay,
+                attempt + 1,
+                self._retry.max_attempts,
+            )
+            await self._sleep(delay)
+            attempt += 1
+
+    def _accept(self, response: _Response, method: str | None) -> bytes:
+        if self._log_bodies:
+            shown = self._redactor.excerpt(response.content, _LOGGED_BODY_CHARS)
+            logger.debug("reply body: %s", shown)
+        if not response.complete:
+            limit = self._max_response_bytes
+            raise ProtocolError(f"reply is larger than {limit} bytes", method=method)
+        return response.content
+
+    def _status_failure(self, response: _Response) -> _Failed:
+        retry_after = parse_retry_after(response.retry_after, datetime.now(timezone.utc))
+        excerpt = self._redactor.excerpt(response.content)
+        return _Failed(
+            HttpStatus(response.status, retry_after),
+            f"HTTP {response.status} {response.reason}" + (f": {excerpt}" if excerpt else ""),
+            outcome_unknown=response.status >= 500,
+            status=response.status,
+            retry_after=retry_after,
+        )
+
+    async def _post(self, body: bytes) -> _Response | _Failed:
+        """The one place that talks to httpx; its errors come back as values, redacted."""
+        try:
+            async with self._http.stream(
+                "POST", self._url, content=body, headers=_HEADERS, timeout=self._timeout
+            ) as response:
+                limit = self._max_response_bytes
+                if response.status_code != 200:
+                    limit = _ERROR_BODY_BYTES
+                content, complete = await _read_at_most(response, limit)
+                return _Response(
+                    response.status_code,
+                    response.reason_phrase,
+                    response.headers.get("retry-after"),
+                    content,
+                    complete,
+                )
+        except httpx.HTTPError as error:
+            failure = next((kind for cls, kind in _FAILURES if isinstance(error, cls)), None)
+            detail = self._redactor(str(error))
+            description = type(error).__name__ + (f": {detail}" if detail else "")
+            unknown = failure is not Failure.NOT_SENT and not isinstance(error, _NEVER_SENT)
+            return _Failed(failure, description, outcome_unknown=unknown)
+
+    def _log_failure(self, label: str, started: float, error: Exception) -> None:
+        level = logging.INFO if isinstance(error, RpcError) else logging.WARNING
+        logger.log(level, "%s failed in %.1f ms: %s", label, _elapsed_ms(started), error)
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """The body, or its first `limit` bytes and False when it is longer (reading stops)."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return b"", False
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], False
+    return b"".join(chunks), True
+
+
+def _transport_error(failed: _Failed, method: str | None, attempts: int) -> TransportError:
+    tries = f" (after {attempts} attempts)" if attempts > 1 else ""
+    if failed.status is not None:
+        return HttpStatusError(
+            failed.description + tries,
+            method=method,
+            status=failed.status,
+            retry_after=failed.retry_after,
+            attempts=attempts,
+        )
+    if failed.outcome_unknown:
+        consequence = "the request may have reached the server: its outcome is unknown"
+    else:
+        consequence = "the request was not sent"
+    return TransportError(
+        f"{failed.description}{tries}; {consequence}",
+        method=method,
+        outcome_unknown=failed.outcome_unknown,
+        attempts=attempts,
+    )
+
+
+def _idl_list(result: Any) -> list[Any]:
+    if not isinstance(result, list):
+        raise ValueError(f"barrister-idl returned a {type(result).__name__}, not an array")
+    return result
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+class _Queued(Generic[T]):
+    """A call waiting in a batch: its encoded envelope and the future it will settle."""
+
+    __slots__ = ("body", "decode", "future", "method", "request_id")
+
+    def __init__(
+        self,
+        request_id: str,
+        method: str,
+        body: bytes,
+        decode: Callable[[Any], T],
+        future: BatchFuture[T],
+    ) -> None:
+        self.request_id = request_id
+        self.method = method
+        self.body = body
+        self.decode = decode
+        self.future = future
+
+
+class BatchFuture(asyncio.Future[T]):
+    """The result of a batched call: an asyncio future that refuses to be awaited too early.
+
+    Awaiting it inside the batch's `async with` block would wait forever, since the batch is
+    only sent at the block's exit, so that raises RuntimeError instead.
+    """
+
+    def __init__(self, batch: Batch, *, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop=loop)
+        self._batch = batch
+
+    def __await__(self) -> Generator[Any, None, T]:
+        if not self.done() and self._batch.is_open:
+            raise RuntimeError("a batched call's result is awaited after its `async with` block")
+        return super().__await__()
+
+
+class _BatchState(enum.Enum):
+    NEW = "new"
+    OPEN = "open"
+    DONE = "done"
+
+
+class Batch:
+    """Calls queued inside `async with rpc.batch() as batch:`, sent as one request at its exit.
+
+    `request`/`call` check the params at once (nothing is sent when one is bad) and return
+    futures settled at exit, each with its own result or error; replies are matched by id.
+    A failure of the whole exchange (transport, HTTP status, a reply that is not a batch
+    reply) is set on every future and also raised at exit. If the block raises, nothing is
+    sent and the futures are cancelled. Implements `Caller`, so generated stubs work on it.
+    """
+
+    def __init__(self, client: RpcClient) -> None:
+        self._client = client
+        self._calls: list[_Queued[Any]] = []
+        self._state = _BatchState.NEW
+
+    def __repr__(self) -> str:
+        return f"<Batch {self._state.value}, {len(self._calls)} calls>"
+
+    async def __aenter__(self) -> Batch:
+        if self._state is not _BatchState.NEW:
+            raise RuntimeError("a batch is used in one `async with` block; start a new one")
+        self._state = _BatchState.OPEN
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._state = _BatchState.DONE
+        if exc_type is not None or not self._calls:
+            self._cancel()
+            return
+        try:
+            await self._client._send_batch(self._calls)
+        finally:
+            self._cancel()
+
+    @property
+    def is_open(self) -> bool:
+        """Whether calls can be queued: inside the `async with` block, before it exits."""
+        return self._state is _BatchState.OPEN
+
+    def request(self, method: str, params: list[Any], decode: Callable[[Any], T]) -> BatchFuture[T]:
+        """Queues a call; the future yields `decode(result)` once the batch is sent."""
+        if not self.is_open:
+            raise RuntimeError("batch calls are queued inside its `async with` block only")
+        queued = self._client._queue(method, params, decode, self)
+        self._calls.append(queued)
+        return queued.future
+
+    def call(self, method: str, params: list[Any] | None = None) -> BatchFuture[Any]:
+        """Queues a call; the future yields the JSON result once the batch is sent."""
+        return self.request(method, [] if params is None else params, _identity)
+
+    def _cancel(self) -> None:
+        for call in self._calls:
+            if not call.future.done():
+                call.future.cancel()

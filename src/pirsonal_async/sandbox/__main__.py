@@ -1,0 +1,80 @@
+"""`python -m pirsonal_async.sandbox`: serve a local Pirsonal and print how to reach it."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+
+import uvicorn
+
+from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
+from pirsonal_async.sandbox.server import base_url, bind_socket
+from pirsonal_async.sandbox.state import DEFAULT_MEDIA_QUOTA, SandboxState, new_id
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m pirsonal_async.sandbox",
+        description="Serve a stateful, in-memory Pirsonal API for development and tests.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument("--account-id", default=None, help="account ID (default: random)")
+    parser.add_argument("--account-secret", default=None, help="account secret (default: random)")
+    parser.add_argument(
+        "--render-delay",
+        type=float,
+        default=DEFAULT_RENDER_DELAY,
+        metavar="SECONDS",
+        help="how long a video takes to become done",
+    )
+    parser.add_argument(
+        "--webhook",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a URL that receives every rendered video (repeatable)",
+    )
+    parser.add_argument(
+        "--media-quota",
+        type=int,
+        default=DEFAULT_MEDIA_QUOTA,
+        metavar="BYTES",
+        help="media storage limit (error 2001 beyond it)",
+    )
+    args = parser.parse_args(argv)
+    if args.render_delay < 0:
+        parser.error("--render-delay must not be negative")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    state = SandboxState(
+        account_id=args.account_id or new_id(),
+        account_secret=args.account_secret or secrets.token_hex(16),
+        media_quota=args.media_quota,
+    )
+    for url in args.webhook:
+        state.add_webhook(url)
+    try:
+        listener = bind_socket(args.host, args.port)
+    except OSError as exc:
+        sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
+    # The first line is machine-readable on its own; scripts wait for it.
+    print(f"PIRSONAL_BASE_URL={base_url(listener)}", flush=True)
+    print(f"PIRSONAL_ACCOUNT_ID={state.account_id}", flush=True)
+    print(f"PIRSONAL_ACCOUNT_SECRET={state.account_secret}", flush=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # httpx logs each webhook URL at INFO, and a URL may carry the receiver's token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = create_app(state, render_delay=args.render_delay)
+    # No access log: it would print the query string, which carries the secret.
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+if __name__ == "__main__":
+    main()

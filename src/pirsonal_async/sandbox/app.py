@@ -1,0 +1,80 @@
+"""The sandbox's Starlette application: JSON-RPC, uploads, rendered files and sandbox controls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from pirsonal_async.generated.contract import CONTRACT
+from pirsonal_async.sandbox import control, outputs
+from pirsonal_async.sandbox.handler import INTERFACE, SezionHandler
+from pirsonal_async.sandbox.render import Renderer, Sleep
+from pirsonal_async.sandbox.rpc_server import RpcFault, RpcServer
+from pirsonal_async.sandbox.state import Principal, SandboxState
+from pirsonal_async.sandbox.uploads import upload_endpoint
+
+DEFAULT_RENDER_DELAY = 1.0
+
+
+def create_app(
+    state: SandboxState,
+    *,
+    render_delay: float = DEFAULT_RENDER_DELAY,
+    sleep: Sleep = asyncio.sleep,
+    webhook_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """A Starlette app serving `state`; its lifespan cancels renderings still running at exit."""
+    renderer = Renderer(state, delay=render_delay, sleep=sleep, transport=webhook_transport)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await renderer.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/api", rpc_endpoint, methods=["POST"]),
+            Route("/api/upload", upload_endpoint, methods=["POST"]),
+            Route("/files/{pirsonal_id}", file_endpoint, methods=["GET"]),
+            Route("/sandbox/webhooks", control.add_webhook, methods=["POST"]),
+            Route("/sandbox/webhooks", control.list_webhooks, methods=["GET"]),
+            Route("/sandbox/notifications", control.list_notifications, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.sandbox = state
+    app.state.rpc = RpcServer(CONTRACT)
+    return app
+
+
+async def rpc_endpoint(request: Request) -> Response:
+    """`POST /api`: always HTTP 200 with a JSON-RPC reply, as Barrister servers answer."""
+    state: SandboxState = request.app.state.sandbox
+    access: Principal | RpcFault
+    try:
+        access = state.authenticate(request.query_params)
+    except RpcFault as fault:
+        access = fault
+    handler = SezionHandler(state, access, files_url=f"{request.base_url}files")
+    server: RpcServer = request.app.state.rpc
+    reply = await server.handle_body(await request.body(), {INTERFACE: handler}, handler.authorize)
+    return Response(reply, media_type="application/json")
+
+
+async def file_endpoint(request: Request) -> Response:
+    """`GET /files/<pirsonalID>`: a small stand-in body for a rendered output file."""
+    state: SandboxState = request.app.state.sandbox
+    pirsonal_id: str = request.path_params["pirsonal_id"]
+    if not state.stored_file_exists(pirsonal_id):
+        return PlainTextResponse("file not found", status_code=404)
+    body = outputs.fake_file_body(pirsonal_id)
+    return Response(body, media_type=outputs.file_content_type(pirsonal_id))

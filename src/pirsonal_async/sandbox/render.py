@@ -1,0 +1,110 @@
+"""Simulated rendering of queued videos, then webhook delivery as Pirsonal does it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from pirsonal_async.sandbox.state import Delivery, SandboxState
+
+logger = logging.getLogger("pirsonal_async.sandbox")
+
+# The headers of docAPI.txt's webhook example; httpx adds Host and Content-Length.
+WEBHOOK_HEADERS = {
+    "Accept": "*/*",
+    "Connection": "close",
+    "User-Agent": "Pirsonal",
+    "Content-Type": "application/json",
+}
+WEBHOOK_TIMEOUT = httpx.Timeout(10.0)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Renderer:
+    """Renders each queued video after `delay` seconds (half queued, half processing).
+
+    `sleep` is injectable so tests never wait; `transport` lets tests receive webhooks in memory.
+    """
+
+    def __init__(
+        self,
+        state: SandboxState,
+        *,
+        delay: float,
+        sleep: Sleep = asyncio.sleep,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._state = state
+        self._delay = delay
+        self._sleep = sleep
+        self._transport = transport
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._http: httpx.AsyncClient | None = None
+        state.on_video_queued.append(self.submit)
+
+    def submit(self, video_id: str) -> None:
+        """Starts rendering a video in the background (needs a running event loop)."""
+        task = asyncio.get_running_loop().create_task(self._render(video_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        """Cancels unfinished renderings and closes the webhook HTTP client."""
+        if self.submit in self._state.on_video_queued:
+            self._state.on_video_queued.remove(self.submit)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def _render(self, video_id: str) -> None:
+        try:
+            await self._sleep(self._delay / 2)
+            if not self._state.start_processing(video_id):
+                return
+            await self._sleep(self._delay / 2)
+            video = self._state.finish_render(video_id)
+            if video is not None:
+                for url in self._state.webhook_urls(video["templateID"]):
+                    self._state.record_delivery(await self._deliver(url, video))
+        finally:
+            self._state.mark_settled(video_id)
+
+    async def _deliver(self, url: str, video: dict[str, Any]) -> Delivery:
+        body = json.dumps(video, separators=(",", ":")).encode()
+        status_code: int | None = None
+        try:
+            response = await self._client().post(url, content=body)
+            status_code = response.status_code
+            error = None if status_code == 200 else f"HTTP {status_code}"
+        except httpx.HTTPError as exc:
+            # The exception's text may repeat the URL, whose path or query can hold a token.
+            error = type(exc).__name__
+        if error is not None:
+            logger.warning(
+                "webhook for video %s to %s failed: %s", video["id"], _origin(url), error
+            )
+        return Delivery(video["id"], video["templateID"], url, status_code, error)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(
+                headers=WEBHOOK_HEADERS, timeout=WEBHOOK_TIMEOUT, transport=self._transport
+            )
+            # httpx adds Accept-Encoding by default; Pirsonal's calls carry none.
+            del self._http.headers["Accept-Encoding"]
+        return self._http
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"

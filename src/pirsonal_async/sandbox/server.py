@@ -1,0 +1,88 @@
+"""Running the sandbox under uvicorn: in-process for tests, or from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+import uvicorn
+from attrs import frozen
+
+from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
+from pirsonal_async.sandbox.state import SandboxState
+
+STARTUP_TIMEOUT = 10.0
+_STARTUP_POLL = 0.005
+
+
+@frozen
+class Sandbox:
+    """A running sandbox: where it listens, the account to call it with, and its live state."""
+
+    base_url: str
+    state: SandboxState
+
+    @property
+    def account_id(self) -> str:
+        return self.state.account_id
+
+    @property
+    def account_secret(self) -> str:
+        return self.state.account_secret
+
+
+@asynccontextmanager
+async def serve_sandbox(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    state: SandboxState | None = None,
+    render_delay: float = DEFAULT_RENDER_DELAY,
+    webhooks: Iterable[str] = (),
+) -> AsyncIterator[Sandbox]:
+    """Serves a sandbox on `host:port` (0: a free port) until the block exits.
+
+    A fresh `SandboxState` with random credentials is used unless `state` is given; `webhooks`
+    receive the videos of every template.
+    """
+    state = state if state is not None else SandboxState()
+    for url in webhooks:
+        state.add_webhook(url)
+    app = create_app(state, render_delay=render_delay)
+    listener = bind_socket(host, port)
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        await _wait_started(server, task)
+        yield Sandbox(base_url=base_url(listener), state=state)
+    finally:
+        server.should_exit = True
+        await task
+        listener.close()
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket, bound before uvicorn starts so the real port is known at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def base_url(listener: socket.socket) -> str:
+    host, port = listener.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+    # uvicorn offers no startup event, only a flag: poll it briefly.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + STARTUP_TIMEOUT
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("the sandbox server stopped while starting")
+        if loop.time() > deadline:
+            raise TimeoutError(f"the sandbox server did not start in {STARTUP_TIMEOUT} s")
+        await asyncio.sleep(_STARTUP_POLL)

@@ -1,0 +1,1 @@
+"""Helpers for testing services built on pirsonal_async (pytest plugin)."""

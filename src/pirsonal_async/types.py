@@ -1,0 +1,3 @@
+"""The Pirsonal API's types (generated from idl/pirsonal.idl), under a stable import path."""
+
+from pirsonal_async.generated.types import *  # noqa: F403

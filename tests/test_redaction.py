@@ -1,0 +1,299 @@
+"""Secrets never reach an exception, a repr, a traceback or a log record, whatever fails."""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import httpx
+import pytest
+import respx
+
+from pirsonal_async._redact import LOG_FILTER, Redactor, guard_logs
+from pirsonal_async.errors import (
+    BadSecret,
+    HttpStatusError,
+    PirsonalAsyncError,
+    ProtocolError,
+    RequestValidationError,
+    TransportError,
+)
+from pirsonal_async.retry import RetryPolicy
+from pirsonal_async.rpc import RpcClient
+
+URL = "https://rpc.example/api"
+CONFORM = json.loads((Path(__file__).parent / "data/barrister/conform.json").read_text())
+# Characters that URLs, JSON and reprs each spell differently, around a core no text may show.
+CORE = "Zq9canary"
+ACCOUNT_SECRET = f"{CORE}/+ &=é'\"x"
+TEMPLATE_SECRET = f"tmpl-{CORE}-2"
+SPELLINGS = [CORE, quote(ACCOUNT_SECRET, safe=""), quote_plus(ACCOUNT_SECRET)]
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("key=abc123secret", "key=***"),
+        (
+            "https://h/api?accountID=1&accountSecret=abc123secret",
+            "https://h/api?accountID=1&accountSecret=***",
+        ),
+        ("https://h/api?templateSecret=other&x=1", "https://h/api?templateSecret=***&x=1"),
+        ('{"secret": "other", "id": 1}', '{"secret": "***", "id": 1}'),
+        ('{"templateSecret":"o\\"ther"}', '{"templateSecret":"***"}'),
+        ("{'accountSecret': 'other'}", "{'accountSecret': '***'}"),
+        ("abc123secret%21", "***"),
+        ("abc123secret!", "***"),
+        ("ftp://user:pass@h/x", "ftp://user:***@h/x"),
+        ("nothing here", "nothing here"),
+    ],
+)
+def test_the_redactor_masks_values_and_secret_named_fields(text: str, redacted: str) -> None:
+    assert Redactor(["abc123secret", "abc123secret!"])(text) == redacted
+
+
+def test_the_longest_secret_wins_over_one_inside_it() -> None:
+    assert Redactor(["abc", "abcdef"])("x abcdef y abc") == "x *** y ***"
+
+
+def test_json_data_is_masked_by_value_and_by_key() -> None:
+    data = {"note": "has abc123secret", "items": [{"secret": "t-1"}, 3], "ok": None}
+
+    assert Redactor(["abc123secret"]).data(data) == {
+        "note": "has ***",
+        "items": [{"secret": "***"}, 3],
+        "ok": None,
+    }
+
+
+def test_an_excerpt_is_redacted_before_it_is_cut() -> None:
+    body = "x" * 195 + "abc123secret" + "y" * 100
+
+    excerpt = Redactor(["abc123secret"]).excerpt(body, 200)
+
+    assert "abc" not in excerpt
+    assert excerpt == "x" * 195 + "**..."
+
+
+def test_empty_secrets_are_ignored() -> None:
+    assert Redactor(["", "s3cr3t"])("a s3cr3t b") == "a *** b"
+
+
+def test_the_log_filter_redacts_messages_args_and_exceptions(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    guard_logs([TEMPLATE_SECRET])
+    logger = logging.getLogger("httpx")
+
+    with caplog.at_level(logging.DEBUG):
+        logger.info("GET %s", f"https://h/?templateSecret={TEMPLATE_SECRET}")
+        try:
+            raise RuntimeError(f"failed with {TEMPLATE_SECRET}")
+        except RuntimeError:
+            logger.exception("boom")
+
+    assert LOG_FILTER in logger.filters
+    assert CORE not in caplog.text
+    assert caplog.records[0].getMessage() == "GET https://h/?templateSecret=***"
+
+
+def texts_of(error: BaseException) -> list[str]:
+    return [str(error), repr(error), "".join(traceback.format_exception(error))]
+
+
+def leaks(texts: list[str]) -> list[str]:
+    """The lines of the texts that show any spelling of a secret."""
+    lines = [line for text in texts for line in text.splitlines()]
+    return [line for line in lines if any(spelling in line for spelling in SPELLINGS)]
+
+
+def echo_url(request: httpx.Request) -> str:
+    return f"{request.url} {request.url.params} {ACCOUNT_SECRET} {TEMPLATE_SECRET}"
+
+
+def raise_with_url(cls: type[httpx.TransportError]) -> Callable[[httpx.Request], httpx.Response]:
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise cls(f"failed for {echo_url(request)}", request=request)
+
+    return answer
+
+
+def answer_with(body: Callable[[dict[str, Any]], Any]) -> Callable[[httpx.Request], httpx.Response]:
+    def answer(request: httpx.Request) -> httpx.Response:
+        call = json.loads(request.content)
+        return httpx.Response(200, json={"jsonrpc": "2.0", "id": call["id"], **body(call)})
+
+    return answer
+
+
+def raise_value_error(data: Any) -> Any:
+    raise ValueError(f"cannot use {data!r} near {ACCOUNT_SECRET}")
+
+
+Call = Callable[[RpcClient], Awaitable[Any]]
+Server = Callable[[httpx.Request], httpx.Response]
+
+
+def echo(rpc: RpcClient) -> Awaitable[Any]:
+    return rpc.call("B.echo", ["x"])
+
+
+BAD_SECRET = {
+    "code": 1018,
+    "message": f"Bad secret {ACCOUNT_SECRET}",
+    "data": {"templateSecret": "t", "echo": TEMPLATE_SECRET},
+}
+REPEAT = {"to_repeat": "a", "count": 1, "force_uppercase": True}
+
+# Every path that builds an error or a log record: (server behaviour, call, error raised).
+SCENARIOS = [
+    pytest.param(raise_with_url(httpx.ConnectError), echo, TransportError, id="connect"),
+    pytest.param(raise_with_url(httpx.ReadTimeout), echo, TransportError, id="timeout"),
+    pytest.param(raise_with_url(httpx.RemoteProtocolError), echo, TransportError, id="dropped"),
+    pytest.param(
+        lambda request: httpx.Response(500, text=f"<pre>{echo_url(request)}</pre>"),
+        echo,
+        HttpStatusError,
+        id="error-page",
+    ),
+    pytest.param(
+        lambda request: httpx.Response(429, json={"url": echo_url(request)}),
+        lambda rpc: rpc.fetch_contract(),
+        HttpStatusError,
+        id="rate-limited-json",
+    ),
+    pytest.param(
+        lambda request: httpx.Response(200, text=echo_url(request)),
+        echo,
+        ProtocolError,
+        id="not-json",
+    ),
+    pytest.param(answer_with(lambda call: {"error": BAD_SECRET}), echo, BadSecret, id="rpc-error"),
+    pytest.param(
+        answer_with(lambda call: {"result": {"status": ACCOUNT_SECRET, "count": 1, "items": []}}),
+        lambda rpc: rpc.call("A.repeat", [REPEAT]),
+        ProtocolError,
+        id="invalid-result",
+    ),
+    pytest.param(
+        answer_with(lambda call: {"result": TEMPLATE_SECRET}),
+        lambda rpc: rpc.request("B.echo", ["x"], raise_value_error),
+        ProtocolError,
+        id="decode-error",
+    ),
+    pytest.param(
+        answer_with(lambda call: {"result": 1.0}),
+        lambda rpc: rpc.call("A.calc", [[1.0], TEMPLATE_SECRET]),
+        RequestValidationError,
+        id="invalid-param",
+    ),
+    pytest.param(
+        answer_with(lambda call: {"result": [{"secret": TEMPLATE_SECRET}]}),
+        echo,
+        ProtocolError,
+        id="secret-field-in-result",
+    ),
+    pytest.param(
+        lambda request: httpx.Response(200, json={"jsonrpc": "2.0", "id": ACCOUNT_SECRET}),
+        echo,
+        ProtocolError,
+        id="bad-id",
+    ),
+    pytest.param(answer_with(lambda call: {"result": "fine"}), echo, None, id="success"),
+]
+
+
+@pytest.mark.parametrize(("server", "make_call", "raised"), SCENARIOS)
+async def test_a_canary_secret_never_leaks(
+    respx_mock: respx.MockRouter,
+    caplog: pytest.LogCaptureFixture,
+    server: Server,
+    make_call: Call,
+    raised: type[PirsonalAsyncError] | None,
+) -> None:
+    respx_mock.post(url__startswith=URL).mock(side_effect=server)
+    rpc = RpcClient(
+        f"{URL}?accountID=acc",
+        params={"accountSecret": ACCOUNT_SECRET},
+        secrets={TEMPLATE_SECRET},
+        contract=CONFORM,
+        log_bodies=True,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.0),
+    )
+    texts = [repr(rpc), repr(rpc.batch())]
+
+    failure: PirsonalAsyncError | None = None
+
+    with caplog.at_level(logging.DEBUG):
+        try:
+            texts.append(repr(await make_call(rpc)))
+        except PirsonalAsyncError as error:
+            failure = error
+            texts += [*texts_of(error), repr(vars(error))]
+
+    assert (type(failure) if failure else None) is raised
+    texts.append(caplog.text)
+    texts += [record.getMessage() for record in caplog.records]
+    assert leaks(texts) == []
+
+
+async def test_httpx_logs_the_url_but_without_the_secret(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    respx_mock.post(url__startswith=URL).mock(side_effect=answer_with(lambda call: {"result": 1}))
+    rpc = RpcClient(URL, params={"accountID": "acc", "accountSecret": ACCOUNT_SECRET})
+
+    with caplog.at_level(logging.DEBUG):
+        await rpc.call("A.add", [0, 1])
+
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert logged.startswith(f"HTTP Request: POST {URL}?accountID=acc&accountSecret=*** ")
+
+
+async def test_a_batch_failure_does_not_leak(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    respx_mock.post(url__startswith=URL).mock(side_effect=raise_with_url(httpx.ReadTimeout))
+    rpc = RpcClient(URL, params={"accountSecret": ACCOUNT_SECRET}, secrets=[TEMPLATE_SECRET])
+    texts: list[str] = []
+
+    with caplog.at_level(logging.DEBUG):
+        try:
+            async with rpc.batch() as batch:
+                future = batch.call("A.say_hi")
+        except PirsonalAsyncError as raised:
+            texts += texts_of(raised)
+        settled = future.exception()
+
+    assert settled is not None
+    texts += [*texts_of(settled), caplog.text]
+    assert len(texts) == 7
+    assert leaks(texts) == []
+
+
+def test_secrets_in_the_url_itself_are_kept_out_of_repr_and_errors() -> None:
+    rpc = RpcClient(f"https://user:{TEMPLATE_SECRET}@rpc.example/api?accountSecret={CORE}x")
+
+    assert leaks([repr(rpc)]) == []
+
+
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        (f"ftp://rpc.example/?accountSecret={CORE}y", []),
+        (f"ftp://user:{CORE}@rpc.example/", []),
+        (f"http://[::1/?x={CORE}", [CORE]),
+        (f"/api?key={CORE}", [CORE]),
+    ],
+)
+def test_a_refused_url_does_not_show_its_secrets(url: str, secrets: list[str]) -> None:
+    with pytest.raises(ValueError) as caught:
+        RpcClient(url, secrets=secrets)
+
+    assert str(caught.value).startswith("RpcClient url must be an absolute http(s) URL, got ")
+    assert leaks(texts_of(caught.value)) == []
