@@ -27,8 +27,7 @@ test: lint check
 	$(BIN)/python -m pytest
 
 generate: install
-	$(BIN)/python -m codegen generate idl/pirsonal.idl --package generated --out src/pirsonal_async \
-		--json idl/pirsonal.json --docs docs/api.md
+	$(BIN)/python -m codegen regenerate
 
 demo: install
 	$(BIN)/python examples/run_demo.py

@@ -10,11 +10,11 @@ from typing import Any
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
-from pirsonal_async.generated import types
 
 from bench import samples
 from bench.common import Goal, Plan, Row, against, interleave
 from bench.server import CONTRACT_PATH
+from pirsonal_async.generated import types
 
 GOAL = Goal("<=", 1.0)
 

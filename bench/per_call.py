@@ -10,12 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from pirsonal_async.client import PirsonalClient
-from pirsonal_async.generated.api import SezionAPI
 
 from bench import server
 from bench.common import Goal, Plan, Row, against, interleave
 from bench.samples import ACCOUNT_ID, ACCOUNT_SECRET, VIDEO_ID
+from pirsonal_async.client import PirsonalClient
+from pirsonal_async.generated import CONTRACT, SezionAPI
 from pirsonal_async.rpc import RpcClient
 
 GOAL = Goal("<=", 1.10)
@@ -58,7 +58,7 @@ async def pirsonal_client(base_url: str, calls: int) -> float:
 
 async def stub_over_rpc(base_url: str, calls: int) -> float:
     query = {"accountID": ACCOUNT_ID, "accountSecret": ACCOUNT_SECRET}
-    async with RpcClient(server.rpc_url(base_url), params=query) as rpc:
+    async with RpcClient(server.rpc_url(base_url), params=query, contract=CONTRACT) as rpc:
         api = SezionAPI(rpc)
         return await cpu_per_call(lambda: api.video_get(VIDEO_ID), calls)
 

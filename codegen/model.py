@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from typing import Any, Union
+from typing import Any
 
 from attrs import field, frozen
 
@@ -25,10 +25,6 @@ class Pos:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-def _pos() -> Any:
-    return field(default=None, eq=False, repr=False)
-
-
 @frozen(kw_only=True)
 class Field:
     name: str
@@ -36,7 +32,7 @@ class Field:
     is_array: bool = False
     optional: bool = False
     comment: str = ""
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,7 +50,7 @@ class Struct:
     extends: str = ""
     comment: str = ""
     fields: tuple[Field, ...] = ()
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -77,7 +73,7 @@ class Struct:
 class EnumValue:
     value: str
     comment: str = ""
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"value": self.value, "comment": self.comment}
@@ -88,7 +84,7 @@ class Enum:
     name: str
     comment: str = ""
     values: tuple[EnumValue, ...] = ()
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,7 +107,7 @@ class Param:
     name: str
     type: str
     is_array: bool = False
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type, "is_array": self.is_array}
@@ -122,7 +118,7 @@ class Returns:
     type: str
     is_array: bool = False
     optional: bool = False
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "is_array": self.is_array, "optional": self.optional}
@@ -134,7 +130,7 @@ class Function:
     comment: str = ""
     params: tuple[Param, ...] = ()
     returns: Returns | None = None  # None: a notification (no `returns` key in the JSON)
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -159,7 +155,7 @@ class Interface:
     name: str
     comment: str = ""
     functions: tuple[Function, ...] = ()
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -179,7 +175,7 @@ class Comment:
     """A top-level comment element (documentation sections between declarations)."""
 
     value: str
-    pos: Pos | None = _pos()
+    pos: Pos | None = field(default=None, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "comment", "value": self.value}
@@ -200,8 +196,8 @@ class Meta:
         }
 
 
-UserType = Union[Struct, Enum, Interface]
-Element = Union[Struct, Enum, Interface, Comment]
+UserType = Struct | Enum | Interface
+Element = Struct | Enum | Interface | Comment
 
 
 class ContractFormatError(ValueError):
@@ -359,7 +355,11 @@ def _load_interface(obj: dict[str, Any], where: str) -> Interface:
             pw = f"{fw}.params[{j}]"
             p = _obj(p_item, pw)
             params.append(
-                Param(name=_str(p, "name", pw), type=_str(p, "type", pw), is_array=_bool(p, "is_array", pw))
+                Param(
+                    name=_str(p, "name", pw),
+                    type=_str(p, "type", pw),
+                    is_array=_bool(p, "is_array", pw),
+                )
             )
         returns = None
         if f.get("returns") is not None:

@@ -10,9 +10,23 @@ from collections.abc import Collection, Sequence
 # Names the generated modules import or define at module level; a type must not hide them.
 MODULE_NAMES = frozenset(
     {"annotations", "Any", "Awaitable", "Caller", "CONTRACT", "DecodeError", "Final", "json"}
-    | {"attrs", "enum", "_json", "T"}
+    | {"attrs", "enum", "_json"}
 )
-BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_"))
+# Python 3.10-3.13 builtins plus the ones `site` adds, so the output is the same on each.
+BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) | {
+    "aiter",
+    "anext",
+    "BaseExceptionGroup",
+    "EncodingWarning",
+    "ExceptionGroup",
+    "PythonFinalizationError",
+    "copyright",
+    "credits",
+    "exit",
+    "help",
+    "license",
+    "quit",
+}
 # Names a generated attrs class body refers to (decorators, annotations, defaults) or defines.
 CLASS_BODY_NAMES = frozenset(
     {"str", "int", "float", "bool", "list", "dict", "object", "classmethod", "Any", "attrs"}

@@ -141,7 +141,6 @@ _EXPECTED = {
     "LPAR": "'('",
     "RPAR": "')'",
     "COMMA": "','",
-    "$END": "end of file",  # listed so that the scanner knows it from rule names
 }
 
 # Tokens that close what is open soonest, to finish the parse of a text that stopped early.
@@ -217,7 +216,8 @@ class _Scanner(Lexer):
         state = parser_state.position
         rule = self._rules.get(state)
         if rule is None:
-            accepted = [t for t in parser_state.parse_conf.states[state] if t in _EXPECTED]
+            actions = parser_state.parse_conf.states[state]  # also holds rule names
+            accepted = [t for t in actions if t in self._patterns or t == "$END"]
             rule = self._rules[state] = self._make_rule(accepted)
         return rule
 

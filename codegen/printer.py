@@ -61,4 +61,3 @@ def _comment(text: str, indent: str) -> str:
         return ""
     # `//` alone stands for an empty line; `// ` is stripped once, so a leading space survives.
     return "".join(f"{indent}// {line}\n" if line else f"{indent}//\n" for line in text.split("\n"))
-

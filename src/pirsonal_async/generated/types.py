@@ -11,6 +11,31 @@ import attrs
 
 from . import _json
 
+__all__ = [
+    "AwsS3Object",
+    "InputMedia",
+    "Link",
+    "Media",
+    "MediaType",
+    "OutFile",
+    "OutFileStorage",
+    "PatternAction",
+    "PatternType",
+    "Template",
+    "TemplateNew",
+    "TemplateStatus",
+    "TemplateUpdate",
+    "Video",
+    "VideoInputs",
+    "VideoMetaData",
+    "VideoOutput",
+    "VideoOutputType",
+    "VideoStatus",
+    "VideoUpdate",
+    "YouTubeOutput",
+    "YouTubePrivacy",
+]
+
 
 class MediaType(enum.Enum):
     """The kind of an input media, and of a script input that takes media.

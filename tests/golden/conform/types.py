@@ -11,6 +11,16 @@ import attrs
 
 from . import _json
 
+__all__ = [
+    "HiResponse",
+    "IncMathOp",
+    "IncResponse",
+    "IncStatus",
+    "Person",
+    "RepeatRequest",
+    "RepeatResponse",
+]
+
 
 class IncStatus(enum.Enum):
     """IDL: ``enum inc.Status``."""
