@@ -17,7 +17,7 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 
 # name: (module in bench/, sizes for a full run, sizes for a quick run)
 BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
-    "call": ("per_call", {"calls": 300}, {"calls": 30}),
+    "call": ("per_call", {"calls": 500}, {"calls": 30}),
     "throughput": ("throughput", {"calls": 1000}, {"calls": 100}),
     "decode": ("decoding", {"count": 10_000}, {"count": 500}),
     "upload": ("upload", {"size": 50_000_000}, {"size": 5_000_000}),

@@ -80,6 +80,12 @@ class Row:
         figure = self.ratio if self.goal.on == "ratio" else self.stat.median
         return None if figure is None else self.goal.met(figure)
 
+    @property
+    def goal_text(self) -> str:
+        if self.goal is None:
+            return ""
+        return f"{self.goal} {self.unit}" if self.goal.on == "value" else str(self.goal)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "benchmark": self.benchmark,
@@ -88,7 +94,7 @@ class Row:
             **asdict(self.stat),
             "baseline": self.baseline,
             "ratio": self.ratio,
-            "goal": None if self.goal is None else str(self.goal),
+            "goal": self.goal_text or None,
             "ok": self.ok,
         }
 
@@ -190,7 +196,7 @@ def _cells(row: Row) -> list[str]:
         row.unit,
         "" if row.ratio is None else f"{row.ratio:.2f}x",
         row.baseline or "",
-        "" if row.goal is None else str(row.goal),
+        row.goal_text,
         ok,
     ]
 

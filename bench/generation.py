@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from codegen.parser import parse_text
-
 from bench.common import Goal, Plan, Row, against, interleave
 from codegen.generate import render_package
+from codegen.parser import parse_text
 
 
 def synthetic_idl(lines: int) -> str:
@@ -52,7 +51,7 @@ def synthetic_idl(lines: int) -> str:
             "",
         ]
         if len(out) + len(lines_of_block) > lines:
-            return "\n".join(out + [""] * (lines - len(out)))
+            return "".join(f"{line}\n" for line in out + [""] * (lines - len(out)))
         out += lines_of_block
         block += 1
 

@@ -8,14 +8,17 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any
 
-from pirsonal_async.client import PirsonalClient
+import httpx
 
 from bench import server
 from bench.common import Goal, Plan, Row, against, interleave
+from bench.per_call import raw_video_get
 from bench.samples import ACCOUNT_ID, ACCOUNT_SECRET, VIDEO_ID
+from pirsonal_async.client import PirsonalClient
 
 CONCURRENCY = 50
 BATCH_SIZE = 50
@@ -42,15 +45,18 @@ def reference_style(base_url: str, calls: int) -> float:
     return calls / (time.perf_counter() - start)
 
 
-async def sequential(client: PirsonalClient, calls: int) -> None:
+Call = Callable[[], Awaitable[Any]]
+
+
+async def sequential(call: Call, calls: int) -> None:
     for _ in range(calls):
-        await client.video_get(VIDEO_ID)
+        await call()
 
 
-async def concurrent(client: PirsonalClient, calls: int) -> None:
+async def concurrent(call: Call, calls: int) -> None:
     async def worker(share: int) -> None:
         for _ in range(share):
-            await client.video_get(VIDEO_ID)
+            await call()
 
     shares = [calls // CONCURRENCY + (n < calls % CONCURRENCY) for n in range(CONCURRENCY)]
     await asyncio.gather(*(worker(share) for share in shares if share))
@@ -64,26 +70,46 @@ async def batched(client: PirsonalClient, calls: int) -> None:
             await result
 
 
-async def library(base_url: str, calls: int, style: Callable[[PirsonalClient, int], Any]) -> float:
-    """Calls per second over one long-lived client, whose connections are opened beforehand."""
+async def calls_per_second(run: Callable[[int], Awaitable[None]], calls: int) -> float:
+    """Calls per second of `run(calls)`, after a warm-up that opens the connections."""
+    await run(min(calls, CONCURRENCY))
+    start = time.perf_counter()
+    await run(calls)
+    return calls / (time.perf_counter() - start)
+
+
+async def library(base_url: str, calls: int, style: str) -> float:
     async with PirsonalClient(ACCOUNT_ID, ACCOUNT_SECRET, base_url=base_url) as client:
-        await style(client, min(calls, CONCURRENCY))
-        start = time.perf_counter()
-        await style(client, calls)
-        return calls / (time.perf_counter() - start)
+        styles: dict[str, Callable[[int], Awaitable[None]]] = {
+            "sequential": partial(sequential, lambda: client.video_get(VIDEO_ID)),
+            "concurrent": partial(concurrent, lambda: client.video_get(VIDEO_ID)),
+            "batched": partial(batched, client),
+        }
+        return await calls_per_second(styles[style], calls)
+
+
+async def raw_httpx_concurrent(base_url: str, calls: int) -> float:
+    async with httpx.AsyncClient() as http:
+        return await calls_per_second(partial(concurrent, raw_video_get(http, base_url)), calls)
+
+
+def in_new_loop(measure: Callable[..., Coroutine[Any, Any, float]], *args: Any) -> float:
+    return asyncio.run(measure(*args))
 
 
 def run(plan: Plan, calls: int = 1000) -> list[Row]:
     with server.running() as base_url:
-
-        def variant(style: Callable[[PirsonalClient, int], Any]) -> Callable[[], float]:
-            return lambda: asyncio.run(library(base_url, calls, style))
-
-        variants = {
-            "reference style (urllib)": lambda: reference_style(base_url, calls),
-            "sequential": variant(sequential),
-            f"concurrency {CONCURRENCY}": variant(concurrent),
-            f"batches of {BATCH_SIZE}": variant(batched),
+        variants: dict[str, Callable[[], float]] = {
+            "reference style (urllib)": partial(reference_style, base_url, calls),
+            "sequential": partial(in_new_loop, library, base_url, calls, "sequential"),
+            f"concurrency {CONCURRENCY}": partial(
+                in_new_loop, library, base_url, calls, "concurrent"
+            ),
+            f"batches of {BATCH_SIZE}": partial(in_new_loop, library, base_url, calls, "batched"),
+            # No goal: shows how much of the concurrent figure is httpx's own cost.
+            f"raw httpx, concurrency {CONCURRENCY}": partial(
+                in_new_loop, raw_httpx_concurrent, base_url, calls
+            ),
         }
         stats = interleave(variants, plan)
     goals = {

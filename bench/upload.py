@@ -29,7 +29,7 @@ from bench.samples import ACCOUNT_ID, ACCOUNT_SECRET
 CHUNK = 65_536
 SAMPLE_EVERY_S = 0.002
 WORKER_TIMEOUT_S = 120.0
-MB = 1_048_576
+MB = 1_000_000
 
 
 class Meter:
@@ -121,7 +121,7 @@ def measure(variant: str, base_url: str, path: Path) -> dict[str, float]:
     return figures
 
 
-def run(plan: Plan, size: int = 50 * 1_000_000) -> list[Row]:
+def run(plan: Plan, size: int = 50_000_000) -> list[Row]:
     rss: dict[str, list[float]] = {variant: [] for variant in WORKERS}
     with tempfile.TemporaryDirectory() as folder, server.running() as base_url:
         path = Path(folder) / "upload.mp4"

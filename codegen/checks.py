@@ -58,7 +58,6 @@ Item = Comment | NamespaceLine | ImportLine | Declaration
 
 @frozen(kw_only=True)
 class Outline:
-    file: str
     items: tuple[Item, ...]
     stop: Diagnostic | None = None  # why reading ended early: syntax error or end of file
 
@@ -74,7 +73,12 @@ class Imported:
 
 @frozen
 class ImportedErrors:
-    """Stands for the diagnostics of an imported file, reported where it was first imported."""
+    """Stands for the diagnostics of an imported file, reported where it was first imported.
+
+    The reference wraps each of them in an error on the import line, holding the imported
+    file's line and message as a dict (SPEC E17). Here they keep the imported file's own
+    path, line and column, which says where to look.
+    """
 
     path: str
 
@@ -142,6 +146,7 @@ class _Walk:
             self.reports.append(self.check.outline.stop)
 
     def error(self, pos: Pos | None, message: str) -> None:
+        """Reports in pass 2 only; `pos` is None for a token the text stopped before."""
         if self.visible is not None and pos is not None:
             self.reports.append(Diagnostic.at(pos, message))
 

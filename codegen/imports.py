@@ -156,10 +156,11 @@ class Loader:
 
     def _read_import(self, path: str) -> Outline:
         try:
-            return self._read_outline(read_idl(path), path)
+            text = read_idl(path)
         except IdlError as exc:
             # An unreadable import is reported as that file's own error, like any other.
-            return Outline(file=path, items=(), stop=exc.diagnostics[0])
+            return Outline(items=(), stop=exc.diagnostics[0])
+        return self._read_outline(text, path)
 
     def _diagnostics(self, root: _Unit) -> Iterator[Diagnostic]:
         """The root's diagnostics, each imported file's spliced in where it was first imported."""

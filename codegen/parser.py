@@ -61,7 +61,7 @@ def read_outline(text: str, file: str) -> Outline:
     stop = scan.stop
     if stop is None and stopped_inside:
         stop = Diagnostic(file, scan.line, scan.col, "Unexpected end of file")
-    return Outline(file=file, items=items, stop=stop)
+    return Outline(items=items, stop=stop)
 
 
 @functools.cache
@@ -293,20 +293,21 @@ class _Draft:
         self.written_name = written_name
         self.parents: list[TypeUse] = []
         self.body: Pos | None = None
-        self.members: list[Any] = []
+        self.fields: list[Field] = []
+        self.values: list[EnumValue] = []
+        self.functions: list[Function] = []
         self.uses: list[TypeUse] = []
         self.end: Pos | None = None
 
     def declaration(self) -> Declaration:
-        members = tuple(self.members)
         element = self.element
         if isinstance(element, Struct):
             parent = self.parents[-1].name if self.parents else ""
-            element = evolve(element, extends=parent, fields=members)
+            element = evolve(element, extends=parent, fields=tuple(self.fields))
         elif isinstance(element, Enum):
-            element = evolve(element, values=members)
+            element = evolve(element, values=tuple(self.values))
         else:
-            element = evolve(element, functions=members)
+            element = evolve(element, functions=tuple(self.functions))
         return Declaration(
             element=element,
             written_name=self.written_name,
@@ -396,7 +397,7 @@ class _OutlineBuilder:
                 value = EnumValue(
                     value=str(child), comment=self.comment.take(), pos=self.pos(child)
                 )
-                draft.members.append(value)
+                draft.values.append(value)
             elif child.type == "LBRACE":
                 draft.body = self.pos(_real(child))
             else:
@@ -430,7 +431,7 @@ class _OutlineBuilder:
         for token in after:  # `[optional]`, `[]` or a newline
             if _real(token) == "[optional]":
                 field = evolve(field, optional=True)
-        draft.members.append(field)
+        draft.fields.append(field)
 
     def function(self, tree: Tree[Token], draft: _Draft) -> None:
         name_token = tree.children[0]
@@ -451,7 +452,7 @@ class _OutlineBuilder:
                 type_name, is_array = self.type_of(_real(child))
                 returns = Returns(type=type_name, is_array=is_array, pos=self.pos(child))
                 draft.uses.append(TypeUse(name=type_name, pos=self.pos(child)))
-            elif _real(child) == "[optional]" and returns is not None:
+            elif _real(child) == "[optional]" and returns is not None:  # or `(`, `,`, `)`, NL
                 returns = evolve(returns, optional=True)
         function = Function(
             name=str(name_token),
@@ -460,4 +461,4 @@ class _OutlineBuilder:
             returns=returns,  # None: a newline right after `)`, a notification
             pos=self.pos(name_token),
         )
-        draft.members.append(function)
+        draft.functions.append(function)

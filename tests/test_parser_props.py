@@ -44,7 +44,7 @@ def empty_working_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterato
 PLAIN = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,7}", fullmatch=True)
 NAME = st.one_of(PLAIN, st.builds(lambda a, b: f"{a}.{b}", PLAIN, PLAIN))
 COMMENT_LINE = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=12
+    st.characters(exclude_categories=["Cs"], exclude_characters="\r\n"), max_size=12
 )
 # A comment cannot start with an empty line: the reference drops those (SPEC §1.9).
 COMMENT = st.lists(COMMENT_LINE, max_size=3).map("\n".join).filter(lambda c: c[:1] != "\n")

@@ -1,0 +1,96 @@
+"""`make demo`: start the local sandbox, run the quickstart against it, then stop the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO
+
+QUICKSTART = Path(__file__).with_name("quickstart.py")
+SETTINGS = ("PIRSONAL_BASE_URL", "PIRSONAL_ACCOUNT_ID", "PIRSONAL_ACCOUNT_SECRET")
+STARTUP_TIMEOUT = 20.0
+QUICKSTART_TIMEOUT = 90.0
+RENDER_DELAY = "0.5"  # seconds per video: quick, yet the videos are seen queued first
+_LOG_TAIL_LINES = 20
+
+
+class DemoFailed(Exception):
+    """A step of the demo failed; the message says which and why."""
+
+
+async def run_demo(sandbox_log: IO[bytes]) -> None:
+    sandbox = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pirsonal_async.sandbox",
+        "--port",
+        "0",
+        "--render-delay",
+        RENDER_DELAY,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=sandbox_log,
+    )
+    try:
+        settings = await read_settings(sandbox)
+        print(f"sandbox running at {settings['PIRSONAL_BASE_URL']}\n", flush=True)
+        # Exactly what a user does: the quickstart as a script, configured by the environment.
+        quickstart = await asyncio.create_subprocess_exec(
+            sys.executable, str(QUICKSTART), env={**os.environ, **settings}
+        )
+        try:
+            status = await asyncio.wait_for(quickstart.wait(), QUICKSTART_TIMEOUT)
+        except asyncio.TimeoutError:
+            quickstart.kill()
+            await quickstart.wait()
+            raise DemoFailed(
+                f"the quickstart did not finish in {QUICKSTART_TIMEOUT:.0f} s"
+            ) from None
+        if status != 0:
+            raise DemoFailed(f"the quickstart exited with status {status}")
+    finally:
+        if sandbox.returncode is None:
+            sandbox.terminate()
+        await sandbox.wait()
+
+
+async def read_settings(sandbox: asyncio.subprocess.Process) -> dict[str, str]:
+    """The sandbox's first lines: `PIRSONAL_BASE_URL=...`, then the account ID and secret."""
+    assert sandbox.stdout is not None  # created with stdout=PIPE
+    settings = {}
+    for expected in SETTINGS:
+        try:
+            line = await asyncio.wait_for(sandbox.stdout.readline(), STARTUP_TIMEOUT)
+        except asyncio.TimeoutError:
+            raise DemoFailed(f"the sandbox did not start in {STARTUP_TIMEOUT:.0f} s") from None
+        name, _, value = line.decode().strip().partition("=")
+        if name != expected or not value:
+            raise DemoFailed("the sandbox stopped before printing its address and account")
+        settings[name] = value
+    return settings
+
+
+def log_tail(log: IO[bytes]) -> str:
+    log.seek(0)
+    lines = log.read().decode(errors="replace").splitlines()
+    return "\n".join(lines[-_LOG_TAIL_LINES:])
+
+
+def main() -> int:
+    with tempfile.TemporaryFile() as sandbox_log:
+        try:
+            asyncio.run(run_demo(sandbox_log))
+        except DemoFailed as failure:
+            tail = log_tail(sandbox_log)
+            print(f"demo failed: {failure}", file=sys.stderr)
+            if tail:
+                print(f"last lines of the sandbox's log:\n{tail}", file=sys.stderr)
+            return 1
+    print("\ndemo finished: sandbox stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

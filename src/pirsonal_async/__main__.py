@@ -1,0 +1,7 @@
+"""`python -m pirsonal_async`: the `pirsonal` command line."""
+
+import sys
+
+from pirsonal_async.cli import main
+
+sys.exit(main())

@@ -1,0 +1,492 @@
+"""The `pirsonal` command line: call API methods, upload media, run the sandbox or a receiver."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import json
+import logging
+import os
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, Any, NoReturn
+from urllib.parse import urlsplit
+
+from attrs import frozen
+
+from pirsonal_async._redact import Redactor
+from pirsonal_async.client import DEFAULT_BASE_URL, PirsonalClient, bundled_contract
+from pirsonal_async.errors import RequestValidationError
+from pirsonal_async.generated import Media, Video
+from pirsonal_async.webhooks import WebhookApp, webhook_app
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+ENV_BASE_URL = "PIRSONAL_BASE_URL"
+ENV_ACCOUNT_ID = "PIRSONAL_ACCOUNT_ID"
+ENV_ACCOUNT_SECRET = "PIRSONAL_ACCOUNT_SECRET"
+ENV_TEMPLATE_SECRET = "PIRSONAL_TEMPLATE_SECRET"
+ENV_WEBHOOK_TOKEN = "PIRSONAL_WEBHOOK_TOKEN"
+_SECRET_ENV = (ENV_ACCOUNT_SECRET, ENV_TEMPLATE_SECRET, ENV_WEBHOOK_TOKEN)
+
+_NEEDS_SERVER = "'pirsonal {command}' needs uvicorn: pip install 'pirsonal-async[sandbox]'"
+_PROGRESS_WIDTH = 20
+_MEGABYTE = 1_000_000  # the upload limit is documented as 50 MB = 50,000,000 bytes
+
+
+class UsageError(Exception):
+    """The command line cannot be run as given (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Turns argparse's usage errors into one-line `UsageError`s instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line and returns its exit status."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    redact = Redactor(_secrets_in(arguments))
+    try:
+        parser = build_parser()
+        try:
+            args, extra = parser.parse_known_args(arguments)
+        except SystemExit as stop:  # --help
+            return stop.code if isinstance(stop.code, int) else 0
+        if args.command == "sandbox":
+            return _run_sandbox(extra)
+        if extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        command: str = args.command
+        return _COMMANDS[command](args)
+    except (UsageError, RequestValidationError) as error:
+        return _fail(error, EXIT_USAGE, redact)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # one redacted line, never a traceback that may quote a URL
+        return _fail(error, EXIT_ERROR, redact)
+
+
+def _fail(error: Exception, status: int, redact: Redactor) -> int:
+    message = " ".join(redact(str(error)).split())
+    print(f"error: {type(error).__name__}: {message}", file=sys.stderr)
+    return status
+
+
+def _secrets_in(arguments: Sequence[str]) -> list[str]:
+    """Secret values from the environment and the command line, known before parsing it, so
+    even a usage error that quotes an argument cannot echo one."""
+    found = [os.environ.get(name, "") for name in _SECRET_ENV]
+    for index, argument in enumerate(arguments):
+        option, equals, value = argument.partition("=")
+        if option.startswith("--") and ("secret" in option or "token" in option):
+            if equals:
+                found.append(value)
+            elif index + 1 < len(arguments):
+                found.append(arguments[index + 1])
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="pirsonal",
+        description="Command-line client for the Pirsonal Personalized Videos API.",
+        epilog=f"Credentials come from the options or from ${ENV_ACCOUNT_ID}, "
+        f"${ENV_ACCOUNT_SECRET} and ${ENV_BASE_URL}; prefer the environment for secrets. "
+        "Exit status: 0 ok, 1 API or transport error, 2 usage error, 130 interrupted.",
+    )
+    _add_global_options(parser, default=None)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    call = commands.add_parser(
+        "call",
+        help="call an API method and print its JSON result",
+        description="Call an API method (Video_Get, SezionAPI.Video_Get or video_get) with "
+        "one JSON value per parameter. String and enum parameters may be given bare "
+        "(abc123 instead of '\"abc123\"').",
+    )
+    call.add_argument("method", metavar="METHOD")
+    call.add_argument("params", metavar="JSON_ARG", nargs="*")
+    call.add_argument("--sort-keys", action="store_true", help="sort object keys in the output")
+    call.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print secret fields (e.g. Template.secret) instead of masking them as ***",
+    )
+    _add_global_options(call, default=argparse.SUPPRESS)
+
+    commands.add_parser("methods", help="list the API methods and their signatures")
+
+    upload = commands.add_parser(
+        "upload",
+        help="upload a media file and print its Media JSON",
+        description="Upload a video, image or audio file (at most 50 MB) to the account's "
+        "storage, or as a per-video upload with --template-id and --template-secret.",
+    )
+    upload.add_argument("file", metavar="FILE")
+    upload.add_argument("--description", help="the media description")
+    upload.add_argument("--content-type", help="e.g. video/mp4 (default: guessed from FILE)")
+    upload.add_argument("--filename", help="the name stored with the media (default: FILE's)")
+    upload.add_argument("--template-id", help="upload for this template's videos")
+    upload.add_argument(
+        "--template-secret", help=f"the template's secret (default: ${ENV_TEMPLATE_SECRET})"
+    )
+    _add_global_options(upload, default=argparse.SUPPRESS)
+
+    commands.add_parser(
+        "sandbox",
+        add_help=False,  # --help goes to the sandbox's own parser, like its other options
+        help="run a local Pirsonal sandbox (see 'pirsonal sandbox --help')",
+    )
+
+    webhook = commands.add_parser(
+        "webhook",
+        help="receive webhooks and print each video as one JSON line",
+        description="Serve a webhook receiver that prints each delivered video as one JSON "
+        "line on stdout.",
+    )
+    webhook.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    webhook.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    webhook.add_argument(
+        "--token",
+        help="require this token as ?token=... or as the URL's last path segment "
+        f"(default: ${ENV_WEBHOOK_TOKEN}, else no token check)",
+    )
+    return parser
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    # Added to the main parser and again to each command (with SUPPRESS, so a value given
+    # before the command is kept): the options work on either side of the command name.
+    # Help texts name the environment variables, never their values.
+    parser.add_argument(
+        "--account-id", default=default, help=f"the account ID (default: ${ENV_ACCOUNT_ID})"
+    )
+    parser.add_argument(
+        "--account-secret",
+        default=default,
+        help=f"the account secret (default: ${ENV_ACCOUNT_SECRET})",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=default,
+        help=f"the API's base URL (default: ${ENV_BASE_URL}, else {DEFAULT_BASE_URL})",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default if default is argparse.SUPPRESS else False,
+        help="log each call, and each retry, on stderr",
+    )
+
+
+def _setting(given: str | None, env_name: str) -> str | None:
+    return given if given else (os.environ.get(env_name) or None)
+
+
+def _required(given: str | None, option: str, env_name: str, what: str) -> str:
+    value = _setting(given, env_name)
+    if value is None:
+        raise UsageError(f"no {what}: pass {option} or set {env_name}")
+    return value
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    url = _setting(args.base_url, ENV_BASE_URL) or DEFAULT_BASE_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        # Shown through the redactor in main(), which masks a password in the URL.
+        raise UsageError(f"the base URL must be an absolute http(s) URL, got {url!r}")
+    return url
+
+
+def _account_client(args: argparse.Namespace) -> PirsonalClient:
+    account_id = _required(args.account_id, "--account-id", ENV_ACCOUNT_ID, "account ID")
+    secret = _required(args.account_secret, "--account-secret", ENV_ACCOUNT_SECRET, "secret")
+    return PirsonalClient(account_id, secret, base_url=_base_url(args))
+
+
+@contextmanager
+def _library_logging(verbose: bool) -> Iterator[None]:
+    """Library logs go to stderr with --verbose only, so that an error stays one line."""
+    logger = logging.getLogger("pirsonal_async")
+    saved_level = logger.level
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    if verbose:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    else:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved_level)
+        logger.removeHandler(handler)
+
+
+# --- call and methods ---
+
+
+@frozen
+class Param:
+    name: str
+    type: str
+    is_array: bool
+
+    def __str__(self) -> str:
+        return f"{self.name} {'[]' * self.is_array}{self.type}"
+
+
+@frozen
+class Signature:
+    """One function of the contract, read from its IDL JSON."""
+
+    interface: str
+    name: str
+    params: tuple[Param, ...]
+    returns: str
+    doc: str
+
+    @property
+    def method(self) -> str:
+        return f"{self.interface}.{self.name}"
+
+    def __str__(self) -> str:
+        return f"{self.name}({', '.join(map(str, self.params))}) {self.returns}"
+
+
+def signatures() -> list[Signature]:
+    """Every function of the bundled contract, in IDL order."""
+    found = []
+    for element in bundled_contract().idl:
+        if element.get("type") != "interface":
+            continue
+        for function in element["functions"]:
+            returns = function.get("returns")
+            found.append(
+                Signature(
+                    interface=element["name"],
+                    name=function["name"],
+                    params=tuple(
+                        Param(p["name"], p["type"], p.get("is_array", False))
+                        for p in function["params"]
+                    ),
+                    returns="" if returns is None else "[]" * returns["is_array"] + returns["type"],
+                    doc=function.get("comment", ""),
+                )
+            )
+    return found
+
+
+def resolve_method(name: str, known: Sequence[Signature]) -> Signature:
+    """The function named `Video_Get`, `SezionAPI.Video_Get` or `video_get`."""
+    exact = [signature for signature in known if name in (signature.method, signature.name)]
+    loose = [signature for signature in known if signature.name.lower() == name.lower()]
+    for found in (exact, loose):
+        if len(found) == 1:
+            return found[0]
+    names = [signature.name for signature in known]
+    close = difflib.get_close_matches(name.rpartition(".")[2], names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    raise UsageError(f"unknown method {name!r}{hint} ('pirsonal methods' lists them)")
+
+
+def _string_types() -> set[str]:
+    """Types whose values are JSON strings: `string` and every enum."""
+    enums = {e["name"] for e in bundled_contract().idl if e.get("type") == "enum"}
+    return {"string", *enums}
+
+
+def parse_params(signature: Signature, arguments: Sequence[str]) -> list[Any]:
+    """One JSON value per parameter; a bare word is taken as a string where one is expected.
+
+    Types are left to the contract check, which names the parameter (and the path in it).
+    """
+    if len(arguments) != len(signature.params):
+        names = ", ".join(param.name for param in signature.params) or "none"
+        raise UsageError(
+            f"{signature.name} takes {len(signature.params)} argument(s) ({names}), "
+            f"{len(arguments)} given"
+        )
+    string_types = _string_types()
+    params = []
+    for index, (param, argument) in enumerate(
+        zip(signature.params, arguments, strict=True), start=1
+    ):
+        if param.type in string_types and not param.is_array and not argument.startswith('"'):
+            params.append(argument)
+            continue
+        try:
+            params.append(json.loads(argument))
+        except ValueError as error:
+            raise UsageError(
+                f"argument {index} ({param.name}) is not valid JSON: {error}"
+            ) from None
+    return params
+
+
+def _run_call(args: argparse.Namespace) -> int:
+    signature = resolve_method(args.method, signatures())
+    params = parse_params(signature, args.params)
+
+    async def call() -> Any:
+        async with _account_client(args) as client:
+            return await client.rpc.call(signature.method, params)
+
+    with _library_logging(args.verbose):
+        result = asyncio.run(call())
+    if not args.show_secrets:
+        account_secret = _setting(args.account_secret, ENV_ACCOUNT_SECRET) or ""
+        result = Redactor([account_secret]).data(result)
+    print(json.dumps(result, indent=2, ensure_ascii=False, sort_keys=args.sort_keys))
+    return 0
+
+
+def _run_methods(args: argparse.Namespace) -> int:
+    for signature in signatures():
+        summary = signature.doc.split("\n\n")[0].replace("\n", " ")
+        print(f"{signature}\n    {summary}" if summary else str(signature))
+    return 0
+
+
+# --- upload ---
+
+
+def render_progress(sent: int, total: int, width: int = _PROGRESS_WIDTH) -> str:
+    """`[#####     ] 42%  21.0/50.0 MB`"""
+    fraction = sent / total if total else 1.0
+    filled = int(fraction * width)
+    bar = "#" * filled + " " * (width - filled)
+    return f"[{bar}] {int(fraction * 100):3d}%  {sent / _MEGABYTE:.1f}/{total / _MEGABYTE:.1f} MB"
+
+
+class ProgressBar:
+    """An upload progress callback: redrawn in place on a terminal, else just the last line."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._live = stream.isatty()
+        self._shown = ""
+        self._last = ""
+
+    def __call__(self, sent: int, total: int) -> None:
+        self._last = render_progress(sent, total)
+        if self._live and self._last != self._shown:
+            self._stream.write("\r" + self._last)
+            self._stream.flush()
+            self._shown = self._last
+
+    def finish(self) -> None:
+        """Ends the bar's line: the final state, drawn once more when it was never live."""
+        if self._shown:
+            self._stream.write("\r" + self._last + "\n")
+        elif self._last:
+            self._stream.write(self._last + "\n")
+        self._stream.flush()
+
+
+def _upload_client(args: argparse.Namespace) -> PirsonalClient:
+    if args.template_id is None:
+        if args.template_secret is not None:
+            raise UsageError("--template-secret needs --template-id")
+        return _account_client(args)
+    account_id = _required(args.account_id, "--account-id", ENV_ACCOUNT_ID, "account ID")
+    template_secret = _required(
+        args.template_secret, "--template-secret", ENV_TEMPLATE_SECRET, "template secret"
+    )
+    return PirsonalClient.for_template(
+        account_id, args.template_id, template_secret, base_url=_base_url(args)
+    )
+
+
+def _run_upload(args: argparse.Namespace) -> int:
+    progress = ProgressBar(sys.stderr)
+
+    async def upload() -> Media:
+        async with _upload_client(args) as client:
+            return await client.upload_media(
+                args.file,
+                content_type=args.content_type,
+                filename=args.filename,
+                description=args.description,
+                progress=progress,
+            )
+
+    try:
+        with _library_logging(args.verbose):
+            media = asyncio.run(upload())
+    finally:
+        progress.finish()  # so an error message starts on a line of its own
+    print(json.dumps(media.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+# --- sandbox and webhook receiver (their server dependencies are imported only here) ---
+
+
+def _run_sandbox(arguments: list[str]) -> int:
+    try:
+        from pirsonal_async.sandbox.__main__ import main as serve_sandbox
+    except ImportError:
+        raise ImportError(_NEEDS_SERVER.format(command="sandbox")) from None
+    try:
+        serve_sandbox(arguments)
+    except SystemExit as stop:  # its own --help and usage errors, or a message
+        if isinstance(stop.code, str):
+            print(f"error: {stop.code}", file=sys.stderr)
+            return EXIT_ERROR
+        return stop.code or 0
+    return 0
+
+
+def webhook_receiver(out: IO[str], *, token: str | None) -> WebhookApp:
+    """A `webhook_app` that writes each delivered video to `out` as one JSON line."""
+
+    async def print_video(video: Video) -> None:
+        # Async, so it runs on the server's loop and lines never interleave.
+        out.write(json.dumps(video.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.flush()
+
+    return webhook_app(print_video, token=token)
+
+
+def _run_webhook(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        raise ImportError(_NEEDS_SERVER.format(command="webhook")) from None
+
+    token = _setting(args.token, ENV_WEBHOOK_TOKEN)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    try:
+        listener = socket.create_server((args.host, args.port), family=family)
+    except OSError as error:
+        raise OSError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    host, port = listener.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    guard = "token required" if token else "no token check"
+    print(f"receiving webhooks at http://{shown_host}:{port}/ ({guard})", file=sys.stderr)
+    app = webhook_receiver(sys.stdout, token=token)
+    # No access log: the request line carries the token.
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    with listener:
+        uvicorn.Server(config).run(sockets=[listener])
+    return 0
+
+
+_COMMANDS = {
+    "call": _run_call,
+    "methods": _run_methods,
+    "upload": _run_upload,
+    "webhook": _run_webhook,
+}
