@@ -56,8 +56,6 @@ def _parse_idl(path: Path) -> Contract:
         return parse_file(path)
     except IdlError as exc:
         raise SourceError(str(exc)) from None
-    except OSError as exc:
-        raise SourceError(f"{path}: {exc.strerror or exc}") from None
 
 
 def _read_json(path: Path) -> Contract:

@@ -313,6 +313,11 @@ def reply_with(**envelope: Any) -> Answer:
     return answer
 
 
+def upload_reply(request: httpx.Request) -> httpx.Response:
+    """Answers an upload with the stored MEDIA."""
+    return httpx.Response(200, json={"error": None, "media": MEDIA_JSON})
+
+
 def account_client(**options: Any) -> PirsonalClient:
     return PirsonalClient(ACCOUNT_ID, ACCOUNT_SECRET, **{"retry": NO_RETRY, **options})
 
@@ -389,14 +394,15 @@ async def test_an_account_client_is_not_template_scoped() -> None:
 
 
 async def test_a_base_url_moves_every_endpoint(respx_mock: respx.MockRouter) -> None:
-    route = respx_mock.post("http://127.0.0.1:8000/pirsonal/api").mock(
-        side_effect=reply_with(result=[])
-    )
+    base = "http://127.0.0.1:8000/pirsonal"
+    api = respx_mock.post(f"{base}/api").mock(side_effect=reply_with(result=[]))
+    upload = respx_mock.post(f"{base}/api/upload").mock(side_effect=upload_reply)
 
-    async with account_client(base_url="http://127.0.0.1:8000/pirsonal/") as client:
+    async with account_client(base_url=f"{base}/") as client:
         assert await client.media_list() == []
+        assert await client.upload_media(b"x", content_type="video/mp4") == MEDIA
 
-    assert route.call_count == 1
+    assert (api.call_count, upload.call_count) == (1, 1)
 
 
 async def test_a_batch_is_one_request_that_settles_every_future(
@@ -673,10 +679,6 @@ async def test_an_http_error_is_a_transport_error_of_the_call(
 
     assert caught.value.status == 502
     assert caught.value.method == "SezionAPI.Template_List"
-
-
-def upload_reply(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(200, json={"error": None, "media": MEDIA_JSON})
 
 
 @pytest.mark.parametrize(
