@@ -67,7 +67,11 @@ async def serve_sandbox(
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening socket, bound before uvicorn starts so the real port is known at once."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family)
+    listener = socket.create_server((host, port), family=family)
+    # Accepted sockets inherit this; asyncio only sets it itself when proto is IPPROTO_TCP,
+    # and without it every keep-alive reply waits ~40 ms for delayed ACKs (Nagle).
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return listener
 
 
 def base_url(listener: socket.socket) -> str:
