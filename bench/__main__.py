@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Plan, Row, machine, render, write_json
+from bench.server import DEFAULT_RTT_MS
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -25,11 +26,19 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
 }
 
 
-def run_benchmark(name: str, plan: Plan, quick: bool) -> list[Row]:
+# Benchmarks that wait on the network, so take the simulated round-trip time.
+NETWORKED = {"throughput"}
+
+
+def run_benchmark(name: str, plan: Plan, quick: bool, rtt_ms: float) -> tuple[list[Row], list[str]]:
+    """The benchmark's rows, and the footnotes its module declares in `NOTES`."""
     # Imported on demand, so `--only decode` needs nothing that the other benchmarks import.
     module_name, full, small = BENCHMARKS[name]
-    run: Callable[..., list[Row]] = importlib.import_module(f"bench.{module_name}").run
-    return run(plan, **(small if quick else full))
+    module = importlib.import_module(f"bench.{module_name}")
+    run: Callable[..., list[Row]] = module.run
+    options = {"rtt_ms": rtt_ms} if name in NETWORKED else {}
+    rows = run(plan, **(small if quick else full), **options)
+    return rows, list(getattr(module, "NOTES", ()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,22 +46,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few iterations, small sizes")
     parser.add_argument("--only", choices=list(BENCHMARKS), help="run one benchmark")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=DEFAULT_RTT_MS,
+        help="simulated network round trip for the throughput benchmark (default %(default)s)",
+    )
     args = parser.parse_args(argv)
+    if args.rtt_ms < 0:
+        parser.error(f"--rtt-ms must be 0 or more, got {args.rtt_ms:g}")
 
     plan = Plan.quick() if args.quick else Plan.full()
     selected = [args.only] if args.only else list(BENCHMARKS)
     rows: list[Row] = []
+    notes: list[str] = []
     failed = []
     for name in selected:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
-            rows += run_benchmark(name, plan, args.quick)
+            new_rows, new_notes = run_benchmark(name, plan, args.quick, args.rtt_ms)
         except Exception:  # one broken benchmark must not hide the others' figures
             traceback.print_exc()
             failed.append(name)
+            continue
+        rows += new_rows
+        notes += new_notes
     info = machine()
-    print(render(info, rows))
-    write_json(args.out, info, rows)
+    print(render(info, rows, notes))
+    write_json(args.out, info, rows, notes)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

@@ -6,8 +6,9 @@ import json
 import os
 import platform
 import statistics
+import textwrap
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -168,7 +169,8 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def render(info: Mapping[str, str], rows: list[Row]) -> str:
+def render(info: Mapping[str, str], rows: list[Row], notes: Sequence[str] = ()) -> str:
+    """The machine line, the table, then each note as a wrapped footnote."""
     header = ["benchmark", "case", "median", "min", "max", "unit", "ratio", "vs", "goal", "ok"]
     lines = [[*_cells(row)] for row in rows]
     widths = [max(len(cells[i]) for cells in [header, *lines]) for i in range(len(header))]
@@ -182,7 +184,11 @@ def render(info: Mapping[str, str], rows: list[Row]) -> str:
 
     machine_line = ", ".join(f"{key} {value}" for key, value in info.items())
     rule = "-" * len(fmt(header))
-    return "\n".join([machine_line, rule, fmt(header), rule, *map(fmt, lines), rule])
+    footnotes = [
+        textwrap.fill(note, len(rule), initial_indent="* ", subsequent_indent="  ")
+        for note in notes
+    ]
+    return "\n".join([machine_line, rule, fmt(header), rule, *map(fmt, lines), rule, *footnotes])
 
 
 def _cells(row: Row) -> list[str]:
@@ -205,9 +211,15 @@ def _number(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 100 else f"{value:,.0f}"
 
 
-def write_json(path: Path, info: Mapping[str, str], rows: list[Row]) -> None:
+def write_json(
+    path: Path, info: Mapping[str, str], rows: list[Row], notes: Sequence[str] = ()
+) -> None:
     """Write atomically, so an interrupted run never leaves a half-written results file."""
-    document = {"machine": dict(info), "rows": [row.to_json() for row in rows]}
+    document = {
+        "machine": dict(info),
+        "rows": [row.to_json() for row in rows],
+        "notes": list(notes),
+    }
     partial = path.with_name(path.name + ".tmp")
     partial.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     partial.replace(path)

@@ -1,9 +1,14 @@
-"""A minimal fast JSON-RPC and upload server (HTTP/1.1 keep-alive) run in its own process."""
+"""A minimal fast JSON-RPC and upload server (HTTP/1.1 keep-alive) run in its own process.
+
+It can simulate a network round-trip time (RTT): every response is then held back by one RTT,
+and the first response on each new connection by one more, which the TCP handshake costs.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -19,6 +24,10 @@ from bench import samples
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_PATH = ROOT / "idl" / "pirsonal.json"
 MAX_HEAD = 65_536
+# 2 ms is a round trip inside one cloud region, the most favourable real deployment of a client
+# next to the API; over the internet to a SaaS API it is 20-100 ms. Every extra round trip a
+# client pays is only more costly farther away, so the near figure is the conservative default.
+DEFAULT_RTT_MS = 2.0
 
 
 def canned_results(contract: list[dict[str, Any]]) -> dict[str, bytes]:
@@ -79,12 +88,20 @@ class Answers:
 
 
 class Connection(asyncio.Protocol):
-    """One client connection: parses requests as bytes arrive and answers each in order."""
+    """One client connection: parses requests as bytes arrive and answers each in order.
 
-    def __init__(self, answers: Answers) -> None:
+    Answers wait `rtt_s` on event-loop timers (no busy waiting), so a delay costs no CPU.
+    """
+
+    def __init__(self, answers: Answers, rtt_s: float = 0.0) -> None:
         self.answers = answers
+        self.rtt_s = rtt_s
         self.buffer = bytearray()
         self.transport: asyncio.Transport | None = None
+        # Answers scheduled but not yet sent: each timer sends the oldest, so order holds.
+        self.outbox: collections.deque[tuple[bytes, bool]] = collections.deque()
+        self.handshake_due = True
+        self.last_send_at = 0.0  # loop time of the latest scheduled send
         self.reset()
 
     def reset(self) -> None:
@@ -185,11 +202,26 @@ class Connection(asyncio.Protocol):
             + str(len(payload)).encode()
             + (b"\r\nConnection: close\r\n\r\n" if self.close_after else b"\r\n\r\n")
         )
-        assert self.transport is not None
-        self.transport.write(head + payload)
-        if self.close_after:
-            self.transport.close()
+        self.outbox.append((head + payload, self.close_after))
+        round_trips = 2 if self.handshake_due else 1
+        self.handshake_due = False
+        if self.rtt_s > 0:
+            loop = asyncio.get_running_loop()
+            # A pipelined answer cannot overtake the one before it.
+            self.last_send_at = max(loop.time() + self.rtt_s * round_trips, self.last_send_at)
+            loop.call_at(self.last_send_at, self.send_oldest)
+        else:
+            self.send_oldest()
         self.reset()
+
+    def send_oldest(self) -> None:
+        response, close_after = self.outbox.popleft()
+        assert self.transport is not None
+        if self.transport.is_closing():  # the client went away while the answer was delayed
+            return
+        self.transport.write(response)
+        if close_after:
+            self.transport.close()
 
     def fail(self) -> None:
         assert self.transport is not None
@@ -197,13 +229,15 @@ class Connection(asyncio.Protocol):
         self.transport.close()
 
 
-async def serve_forever(port: int, lifetime_s: float) -> None:
+async def serve_forever(port: int, lifetime_s: float, rtt_ms: float) -> None:
     """Serve until stdin closes (the parent went away) or the lifetime runs out."""
     contract = json.loads(CONTRACT_PATH.read_text())
     answers = Answers(canned_results(contract))
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    server = await loop.create_server(lambda: Connection(answers), "127.0.0.1", port, backlog=512)
+    server = await loop.create_server(
+        lambda: Connection(answers, rtt_ms / 1000), "127.0.0.1", port, backlog=512
+    )
     print(server.sockets[0].getsockname()[1], flush=True)
 
     def stop() -> None:
@@ -225,10 +259,20 @@ def rpc_url(base_url: str) -> str:
 
 
 @contextlib.contextmanager
-def running(lifetime_s: float = 900.0, start_timeout_s: float = 20.0) -> Iterator[str]:
+def running(
+    *, rtt_ms: float, lifetime_s: float = 900.0, start_timeout_s: float = 20.0
+) -> Iterator[str]:
     """Start the server in a child process; yield its base URL; always stop it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.server", "--lifetime", str(lifetime_s)],
+        [
+            sys.executable,
+            "-m",
+            "bench.server",
+            "--lifetime",
+            str(lifetime_s),
+            "--rtt-ms",
+            str(rtt_ms),
+        ],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -260,8 +304,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--lifetime", type=float, default=900.0, help="seconds before exiting")
+    parser.add_argument(
+        "--rtt-ms",
+        type=float,
+        default=DEFAULT_RTT_MS,
+        help="simulated network round trip added to each response (default %(default)s)",
+    )
     args = parser.parse_args()
-    asyncio.run(serve_forever(args.port, args.lifetime))
+    asyncio.run(serve_forever(args.port, args.lifetime, args.rtt_ms))
 
 
 if __name__ == "__main__":

@@ -78,14 +78,29 @@ class TypeUse:
         return f"_json.optional({decoder})" if self.optional else decoder
 
     def encode(self, value: str) -> str:
-        """The expression turning `value` into plain JSON."""
+        """The expression turning `value` into plain JSON.
+
+        Only a value of the declared Python type is converted; any other value is passed
+        through unchanged, so the contract check reports it by path instead of it being
+        mangled (`list("ab")`) or crashing without a name (`"video".value`).
+        """
+        if not self.is_array:
+            return self._encode_one(value)
+        # Arrays are copied, so the JSON never aliases the caller's list.
+        copied = (
+            f"[*{value}]"
+            if self.kind in _SCALARS
+            else f"[{self._encode_one('item')} for item in {value}]"
+        )
+        return f"{copied} if isinstance({value}, list) else {value}"
+
+    def _encode_one(self, value: str) -> str:
         if self.kind == "enum":
-            return f"[item.value for item in {value}]" if self.is_array else f"{value}.value"
+            # `_value_` is what `.value` returns, without the cost of the property.
+            return f"{value}._value_ if isinstance({value}, {self.py}) else {value}"
         if self.kind == "struct":
-            return (
-                f"[item.to_json() for item in {value}]" if self.is_array else f"{value}.to_json()"
-            )
-        return f"list({value})" if self.is_array else value
+            return f"{value}.to_json() if isinstance({value}, {self.py}) else {value}"
+        return value
 
 
 @frozen

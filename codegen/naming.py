@@ -12,6 +12,8 @@ MODULE_NAMES = frozenset(
     {"annotations", "Any", "Awaitable", "Caller", "CONTRACT", "DecodeError", "Final", "json"}
     | {"attrs", "enum", "_json"}
 )
+# Local names inside generated functions; a type named like one would be shadowed there.
+FUNCTION_LOCAL_NAMES = frozenset({"cls", "data", "exc", "extra", "item", "k", "known", "path", "v"})
 # Python 3.10-3.13 builtins plus the ones `site` adds, so the output is the same on each.
 BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) | {
     "aiter",
@@ -98,7 +100,9 @@ def type_names(wire_names: Sequence[str]) -> list[str]:
     # Sort by wire name so adding or moving an unrelated type never renames this one.
     order = sorted(range(len(bases)), key=lambda i: (not natural[i], wire_names[i], i))
     picked = unique_names(
-        [bases[i] for i in order], BUILTINS | MODULE_NAMES, natural=[natural[i] for i in order]
+        [bases[i] for i in order],
+        BUILTINS | MODULE_NAMES | FUNCTION_LOCAL_NAMES,
+        natural=[natural[i] for i in order],
     )
     names = [""] * len(bases)
     for position, index in enumerate(order):

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 import pytest
@@ -397,6 +397,29 @@ def test_edge_package_works_with_escaped_names(edge: ModuleType) -> None:
     assert tricky.to_json() == {**data, "known": {"c": [1.0, 2.5]}}
 
 
+@pytest.mark.parametrize("local", sorted(naming.FUNCTION_LOCAL_NAMES))
+def test_types_named_like_generated_locals_still_work(local: str, tmp_path: Path) -> None:
+    contract = Contract(
+        elements=(
+            Struct(name=local, fields=(Field(name="n", type="int"),)),
+            Struct(
+                name="Holder",
+                fields=(
+                    Field(name="one", type=local),
+                    Field(name="many", type=local, is_array=True),
+                ),
+            ),
+        )
+    )
+    package = f"locals_{local}"
+    write_package(render_package(contract, source_name="locals.idl"), tmp_path, package)
+    types = import_from(tmp_path, package).types
+    wire = {"one": {"n": 1}, "many": [{"n": 2}, {"n": 3}]}
+    holder = types.Holder.from_json(wire)
+    assert [item.n for item in holder.many] == [2, 3]
+    assert holder.to_json() == wire
+
+
 def test_comments_become_docstrings(edge: ModuleType, media: ModuleType) -> None:
     expected = 'Ends with a quote: "done"\n\nIDL: ``enum inc.Status``.'
     assert inspect.getdoc(edge.IncStatus_) == expected
@@ -610,6 +633,62 @@ async def test_stubs_encode_arrays_enums_and_notifications(media: ModuleType) ->
     ]
     signature = inspect.signature(api.video_get)
     assert list(signature.parameters) == ["video_id"]
+
+
+# Values of the wrong Python type: written unchanged, for the contract check to report
+
+
+def test_to_json_writes_values_of_the_wrong_type_unchanged(media: ModuleType) -> None:
+    status = {"code": "done"}
+    video = media.Video(name="n", input_medias="ab", kinds="video", status=status)
+    assert video.to_json() == {"name": "n", "inputMedias": "ab", "kinds": "video", "status": status}
+    assert video.to_json()["status"] is status
+    other_struct = media.VideoStatus(code="x")
+    medias = [{"inputID": "a"}, media.InputMedia(input_id="b", type="audio"), other_struct]
+    encoded = media.Video(name="n", input_medias=medias, kinds=[media.MediaType.text, 7])
+    assert encoded.to_json() == {
+        "name": "n",
+        "inputMedias": [{"inputID": "a"}, {"inputID": "b", "type": "audio"}, other_struct],
+        "kinds": ["text", 7],
+    }
+    assert media.Video(name="n", input_medias=None).to_json() == {"name": "n", "inputMedias": None}
+
+
+def test_a_subclass_of_a_generated_type_encodes_as_that_type(media: ModuleType) -> None:
+    class Status(media.VideoStatus):  # type: ignore[misc,name-defined]
+        """A user's own subclass, say with helper methods."""
+
+    video = media.Video(name="n", input_medias=[], status=Status(code="done"))
+    assert video.to_json()["status"] == {"code": "done"}
+
+
+async def test_stubs_pass_values_of_the_wrong_type_to_the_caller_unchanged(
+    media: ModuleType,
+) -> None:
+    caller = RecordingCaller(None)
+    api = media.Videos(caller)
+    raw_video = {"name": "n", "inputMedias": []}
+    await api.video_find("video")
+    await api.video_find(("video",))
+    await api.video_find([media.MediaType.video, "text"])
+    caller.result = "id-1"
+    await api.video_put(raw_video, "yes")
+    await api.video_put(media.VideoStatus(code="x"), True)
+    assert caller.calls == [
+        ("Videos.Video_Find", ["video"]),
+        ("Videos.Video_Find", [("video",)]),
+        ("Videos.Video_Find", [["video", "text"]]),
+        ("Videos.Video_Put", [raw_video, "yes"]),
+        ("Videos.Video_Put", [media.VideoStatus(code="x"), True]),
+    ]
+    assert caller.calls[3][1][0] is raw_video
+
+
+def test_extra_must_be_a_mapping(media: ModuleType) -> None:
+    status = media.VideoStatus(code="done", extra=MappingProxyType({"seen": 1}))
+    assert status.to_json() == {"code": "done", "seen": 1}
+    with pytest.raises(TypeError, match=r"^VideoStatus\.extra: expected a dict, got list$"):
+        media.VideoStatus(code="done", extra=["seen"]).to_json()
 
 
 # Docs

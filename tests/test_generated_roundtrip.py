@@ -1,19 +1,23 @@
-"""Property: for generated types, `from_json(to_json(x)) == x`, also through JSON text."""
+"""Properties of generated types: `from_json(to_json(x)) == x`; wrong values reach the check."""
 
 from __future__ import annotations
 
+import enum
 import importlib
 import json
+import re
 import sys
 from types import ModuleType
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codegen.generate import StructView, TypeUse, render_package, views
-from codegen.model import Contract, Enum, EnumValue, Field, Struct
+from codegen.model import Contract, Enum, EnumValue, Field, Function, Interface, Param, Struct
+from pirsonal_async import contract as runtime
 
 # Every kind of field: each built-in, enums, structs, arrays, optionals, extends, a recursion.
 ALL_KINDS = Contract(
@@ -150,3 +154,78 @@ def test_names_in_the_all_kinds_package(bindings: ModuleType) -> None:
         "extra": "declared field named extra",
     }
     assert issubclass(bindings.Item, bindings.NsBase)
+
+
+def required_only(module: ModuleType) -> Any:
+    """An Item holding its required fields only, nothing nested: it fits the contract."""
+    color = module.NsColor.red
+    return module.Item(base_id="b", count=1, ratio=0.5, color=color, colors=[], weights=[])
+
+
+# ALL_KINDS with a function taking an Item, so the run-time check can judge encoded Items.
+PUT_ITEM = runtime.Contract(
+    Contract(
+        elements=(
+            *ALL_KINDS.elements,
+            Interface(
+                name="Store",
+                functions=(Function(name="put", params=(Param(name="item", type="Item"),)),),
+            ),
+        )
+    ).to_json(date_generated=0)
+)
+
+
+def plain(value: Any) -> Any:
+    """What a value of a declared type stands for in JSON; other values stand for themselves."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value.to_json() if attrs.has(type(value)) else value
+
+
+def violation(encoded: dict[str, Any]) -> runtime.ContractViolation | None:
+    try:
+        PUT_ITEM.validate_params("Store.put", [encoded])
+    except runtime.ContractViolation as found:
+        return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def wrong_values(bindings: ModuleType) -> st.SearchStrategy[Any]:
+    """Values a field may wrongly hold: JSON of any kind, other enums and structs, non-JSON."""
+    one = (
+        JSON_VALUES
+        | st.sampled_from(list(bindings.NsColor))
+        | st.just(bindings.NsBase(base_id="b"))
+        | st.just(required_only(bindings))
+        | st.floats()
+        | st.frozensets(st.integers(), max_size=2)
+        | st.tuples(st.text(max_size=2))
+    )
+    return one | st.lists(one, max_size=2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_a_wrong_value_is_reported_at_its_field_or_is_valid_json(
+    bindings: ModuleType, wrong_values: st.SearchStrategy[Any], data: st.DataObject
+) -> None:
+    [item_view] = [
+        v for v in views(ALL_KINDS).types if isinstance(v, StructView) and v.name == "Item"
+    ]
+    field = data.draw(st.sampled_from(item_view.fields), label="field")
+    value = data.draw(wrong_values, label="value")
+    item = attrs.evolve(required_only(bindings), **{field.attr: value})
+
+    encoded = item.to_json()
+    found = violation(encoded)
+    if found is None:
+        # Accepted: it fits, and it is what was given, not a guess ("ab" is not ["a", "b"]).
+        assert encoded.get(field.wire) == plain(value)
+        json.dumps(encoded, allow_nan=False)
+    else:
+        assert found.param == "item"
+        assert re.match(rf"item\.{re.escape(field.wire)}($|[.\[])", found.path), found.path

@@ -335,7 +335,7 @@ async def test_result_checks_can_be_switched_off(respx_mock: respx.MockRouter) -
 
 BAD_CALLS = [
     ("A.add", [1, "2"], "A.add: param 'b': expected int, got string"),
-    ("A.add", [1], "A.add: A.add expects 2 params, 1 given"),
+    ("A.add", [1], "A.add: expects 2 params, 1 given"),
     (
         "A.putPerson",
         [{**PERSON, "email": 1}],

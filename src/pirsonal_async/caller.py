@@ -11,7 +11,9 @@ T = TypeVar("T")
 class Caller(Protocol):
     """Performs a JSON-RPC call; implemented by `RpcClient` (sends now) and a batch (sends later).
 
-    `params` are already plain JSON values; `decode` turns the JSON result into the typed value.
+    `params` are the encoded arguments: generated types become JSON, and a value of the wrong
+    type is passed through as given, for the caller's contract check to reject with its path.
+    `decode` turns the JSON result into the typed value.
     The returned awaitable yields `decode(result)` or raises the call's error.
     """
 

@@ -211,7 +211,9 @@ def _base_url(args: argparse.Namespace) -> str:
 
 def _account_client(args: argparse.Namespace) -> PirsonalClient:
     account_id = _required(args.account_id, "--account-id", ENV_ACCOUNT_ID, "account ID")
-    secret = _required(args.account_secret, "--account-secret", ENV_ACCOUNT_SECRET, "secret")
+    secret = _required(
+        args.account_secret, "--account-secret", ENV_ACCOUNT_SECRET, "account secret"
+    )
     return PirsonalClient(account_id, secret, base_url=_base_url(args))
 
 

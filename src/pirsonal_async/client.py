@@ -31,8 +31,10 @@ class PirsonalClient(SezionAPI):
     Every API method is inherited from the generated `SezionAPI` stub (`await
     client.template_list()`); `batch()` groups calls into one HTTP request and `upload_media()`
     streams a file to the account's storage. With `validate`, arguments are checked against the
-    contract before sending and results after receiving (unknown keys in results are allowed
-    unless `strict`).
+    contract before sending (a wrong value raises `RequestValidationError` naming the parameter
+    and path, and nothing is sent; a plain wire value that fits, such as `"inactive"` for a
+    `TemplateStatus`, is accepted) and results after receiving (unknown keys in results are
+    allowed unless `strict`). With `validate=False`, arguments are sent as given.
     """
 
     def __init__(

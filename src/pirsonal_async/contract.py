@@ -124,6 +124,12 @@ def _enum_check(name: str, values: Sequence[str]) -> Check:
     return check
 
 
+# Exact types of parsed JSON that pass a builtin type's check outright. Struct fields and array
+# elements of these types are tested inline, with no call; any other value gets the full check,
+# so only the cost changes. (A float still needs its finiteness checked, so it has none.)
+_PLAIN_TYPES: dict[str, type] = {"string": str, "int": int, "bool": bool}
+
+
 def _optional(check: Check) -> Check:
     def optional(value: Any) -> None:
         if value is not None:
@@ -132,11 +138,17 @@ def _optional(check: Check) -> Check:
     return optional
 
 
-def _array(element: Check, type_name: str) -> Check:
+def _array(element: Check, type_name: str, nullable: bool) -> Check:
+    """Checks a list whose items fit `element`, or are null when `nullable`."""
+    expected = f"array of {type_name}"
+    plain = _PLAIN_TYPES.get(type_name)
+
     def check(value: Any) -> None:
         if not isinstance(value, list):
-            raise _expected(f"array of {type_name}", value)
+            raise _expected(expected, value)
         for index, item in enumerate(value):
+            if type(item) is plain or (item is None and nullable):
+                continue
             try:
                 element(item)
             except _Mismatch as mismatch:
@@ -146,38 +158,56 @@ def _array(element: Check, type_name: str) -> Check:
     return check
 
 
-class _StructCheck:
+class _StructFields:
+    """A struct's fields, split for its check's hot loop; filled once every struct check exists.
+
+    `checks` holds each field's check of a non-null value; `plain` the exact type that passes a
+    field outright (see _PLAIN_TYPES); `optional` the fields that may be null.
+    """
+
+    def __init__(self, fields: list[tuple[str, _TypeRef]]) -> None:
+        self.required_in_order = tuple(name for name, ref in fields if not ref.optional)
+        self.required = frozenset(self.required_in_order)
+        self.optional = frozenset(name for name, ref in fields if ref.optional)
+        self.plain: dict[str, type] = {
+            name: _PLAIN_TYPES[ref.type]
+            for name, ref in fields
+            if not ref.is_array and ref.type in _PLAIN_TYPES
+        }
+        self.checks: dict[str, Check] = {}
+
+
+def _struct_check(name: str, fields: _StructFields, tolerate_unknown: bool) -> Check:
     """Checks an object against a struct's own and inherited fields (no polymorphism)."""
+    expected = f"object (struct {name})"
+    not_a_field = f"not a field of struct {name}"
+    plain_type = fields.plain.get
+    field_check = fields.checks.get  # bound now, used once the compiler has filled `checks`
+    optional = fields.optional
+    required = fields.required
 
-    __slots__ = ("fields", "name", "order", "required", "tolerate_unknown")
-
-    def __init__(self, name: str, tolerate_unknown: bool) -> None:
-        self.name = name
-        self.tolerate_unknown = tolerate_unknown
-        self.fields: dict[str, Check] = {}
-        self.order: tuple[str, ...] = ()
-        self.required: frozenset[str] = frozenset()
-
-    def __call__(self, value: Any) -> None:
+    def check(value: Any) -> None:
         if not isinstance(value, dict):
-            raise _expected(f"object (struct {self.name})", value)
-        fields = self.fields
+            raise _expected(expected, value)
         # Same order as the reference: the value's own keys first, then missing fields.
         for key, item in value.items():
-            check = fields.get(key)
-            if check is None:
-                if self.tolerate_unknown:
+            if type(item) is plain_type(key) or (item is None and key in optional):
+                continue
+            check_item = field_check(key)
+            if check_item is None:
+                if tolerate_unknown:
                     continue
-                raise _Mismatch(f"not a field of struct {self.name}", f".{key}")
+                raise _Mismatch(not_a_field, f".{key}")
             try:
-                check(item)
+                check_item(item)
             except _Mismatch as mismatch:
                 mismatch.trail.append(f".{key}")
                 raise
-        if not self.required <= value.keys():
-            absent = self.required - value.keys()
-            missing = next(name for name in self.order if name in absent)
-            raise _Mismatch(f"required field of struct {self.name} is missing", f".{missing}")
+        if not value.keys() >= required:
+            missing = next(field for field in fields.required_in_order if field not in value)
+            raise _Mismatch(f"required field of struct {name} is missing", f".{missing}")
+
+    return check
 
 
 class _TypeRef:
@@ -199,24 +229,25 @@ class _Compiler:
         tolerate_unknown: bool,
     ) -> None:
         self._enums = enums
-        self._structs = {name: _StructCheck(name, tolerate_unknown) for name in fields}
+        compiled = {name: _StructFields(struct_fields) for name, struct_fields in fields.items()}
+        self._structs = {
+            name: _struct_check(name, struct, tolerate_unknown) for name, struct in compiled.items()
+        }
         for name, struct_fields in fields.items():
-            check = self._structs[name]
-            check.fields = {field: self.compile(ref) for field, ref in struct_fields}
-            check.order = tuple(field for field, _ in struct_fields)
-            check.required = frozenset(field for field, ref in struct_fields if not ref.optional)
+            compiled[name].checks.update(
+                (field, self._non_null(ref)) for field, ref in struct_fields
+            )
 
     def compile(self, ref: _TypeRef) -> Check:
+        check = self._non_null(ref)
+        return _optional(check) if ref.optional else check
+
+    def _non_null(self, ref: _TypeRef) -> Check:
+        """The check of a value other than null (the elements of an optional array may be)."""
         check = _BUILTIN_CHECKS.get(ref.type) or self._enums.get(ref.type)
         if check is None:
             check = self._structs[ref.type]
-        if ref.optional:
-            check = _optional(check)
-        if ref.is_array:
-            check = _array(check, ref.type)
-            if ref.optional:
-                check = _optional(check)
-        return check
+        return _array(check, ref.type, ref.optional) if ref.is_array else check
 
 
 def _check_nothing(value: Any) -> None:
@@ -271,8 +302,7 @@ class Function:
         if len(params) != len(self.params):
             expected = len(self.params)
             raise ContractViolation(
-                f"{self.method} expects {expected} param{'s' * (expected != 1)}, "
-                f"{len(params)} given"
+                f"expects {expected} param{'s' * (expected != 1)}, {len(params)} given"
             )
         for name, check, value in zip(self.params, self._param_checks, params, strict=True):
             failure = _run(check, value)

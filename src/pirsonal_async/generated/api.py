@@ -43,7 +43,11 @@ class SezionAPI:
 
         Calls ``SezionAPI.Template_New(template TemplateNew) string``.
         """
-        return self._caller.request("SezionAPI.Template_New", [template.to_json()], _json.string)
+        return self._caller.request(
+            "SezionAPI.Template_New",
+            [template.to_json() if isinstance(template, TemplateNew) else template],
+            _json.string,
+        )
 
     def template_update(self, template_id: str, update: TemplateUpdate) -> Awaitable[str]:
         """Changes a template; returns `OK`.
@@ -51,7 +55,9 @@ class SezionAPI:
         Calls ``SezionAPI.Template_Update(templateID string, update TemplateUpdate) string``.
         """
         return self._caller.request(
-            "SezionAPI.Template_Update", [template_id, update.to_json()], _json.string
+            "SezionAPI.Template_Update",
+            [template_id, update.to_json() if isinstance(update, TemplateUpdate) else update],
+            _json.string,
         )
 
     def template_delete(self, template_id: str, remove_external_files: bool) -> Awaitable[str]:
@@ -79,7 +85,9 @@ class SezionAPI:
         Calls ``SezionAPI.Template_SetStatus(templateID string, status TemplateStatus) string``.
         """
         return self._caller.request(
-            "SezionAPI.Template_SetStatus", [template_id, status.value], _json.string
+            "SezionAPI.Template_SetStatus",
+            [template_id, status._value_ if isinstance(status, TemplateStatus) else status],
+            _json.string,
         )
 
     def template_video_new(self, template_id: str, video: Video) -> Awaitable[str]:
@@ -91,7 +99,9 @@ class SezionAPI:
         Calls ``SezionAPI.Template_Video_New(templateID string, video Video) string``.
         """
         return self._caller.request(
-            "SezionAPI.Template_Video_New", [template_id, video.to_json()], _json.string
+            "SezionAPI.Template_Video_New",
+            [template_id, video.to_json() if isinstance(video, Video) else video],
+            _json.string,
         )
 
     def template_video_list(self, template_id: str) -> Awaitable[list[Video]]:
@@ -116,7 +126,12 @@ class SezionAPI:
         Calls ``SezionAPI.Video_Update(videoID string, videoUpdate VideoUpdate) string``.
         """
         return self._caller.request(
-            "SezionAPI.Video_Update", [video_id, video_update.to_json()], _json.string
+            "SezionAPI.Video_Update",
+            [
+                video_id,
+                video_update.to_json() if isinstance(video_update, VideoUpdate) else video_update,
+            ],
+            _json.string,
         )
 
     def video_update_metadata(self, video_id: str, meta_data: VideoMetaData) -> Awaitable[str]:
@@ -126,7 +141,9 @@ class SezionAPI:
         string``.
         """
         return self._caller.request(
-            "SezionAPI.Video_Update_Metadata", [video_id, meta_data.to_json()], _json.string
+            "SezionAPI.Video_Update_Metadata",
+            [video_id, meta_data.to_json() if isinstance(meta_data, VideoMetaData) else meta_data],
+            _json.string,
         )
 
     def video_delete(self, video_id: str, remove_files: bool) -> Awaitable[str]:
@@ -192,6 +209,11 @@ class SezionAPI:
         """
         return self._caller.request(
             "SezionAPI.Media_Apply_Pattern",
-            [media_id, pattern.value, action.value, parameters],
+            [
+                media_id,
+                pattern._value_ if isinstance(pattern, PatternType) else pattern,
+                action._value_ if isinstance(action, PatternAction) else action,
+                parameters,
+            ],
             _json.string,
         )

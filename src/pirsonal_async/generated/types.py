@@ -156,10 +156,12 @@ class AwsS3Object:
         return cls(bucket=bucket, key=key, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"bucket": self.bucket, "key": self.key}
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "AwsS3Object") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -284,8 +286,14 @@ class InputMedia:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
-        out: dict[str, Any] = {"inputID": self.input_id, "type": self.type.value}
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
+        out: dict[str, Any] = {
+            "inputID": self.input_id,
+            "type": self.type._value_ if isinstance(self.type, MediaType) else self.type,
+        }
         if self.name is not None:
             out["name"] = self.name
         if self.http is not None:
@@ -295,11 +303,12 @@ class InputMedia:
         if self.pirsonal_id is not None:
             out["pirsonalID"] = self.pirsonal_id
         if self.aws_s3 is not None:
-            out["awsS3"] = self.aws_s3.to_json()
+            out["awsS3"] = (
+                self.aws_s3.to_json() if isinstance(self.aws_s3, AwsS3Object) else self.aws_s3
+            )
         if self.text is not None:
             out["text"] = self.text
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "InputMedia") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -377,18 +386,22 @@ class YouTubeOutput:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"id": self.id}
         if self.license is not None:
             out["license"] = self.license
         if self.privacy is not None:
-            out["privacy"] = self.privacy.value
+            out["privacy"] = (
+                self.privacy._value_ if isinstance(self.privacy, YouTubePrivacy) else self.privacy
+            )
         if self.category is not None:
             out["category"] = self.category
         if self.keywords is not None:
             out["keywords"] = self.keywords
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "YouTubeOutput") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -433,12 +446,18 @@ class VideoOutput:
         return cls(type=type_, youtube=youtube, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
-        out: dict[str, Any] = {"type": self.type.value}
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
+        out: dict[str, Any] = {
+            "type": self.type._value_ if isinstance(self.type, VideoOutputType) else self.type
+        }
         if self.youtube is not None:
-            out["youtube"] = self.youtube.to_json()
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+            out["youtube"] = (
+                self.youtube.to_json() if isinstance(self.youtube, YouTubeOutput) else self.youtube
+            )
+        return _json.with_extra(self.extra, out, "VideoOutput") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -496,7 +515,10 @@ class VideoInputs:
         return cls(audio=audio, video=video, image=image, text=text, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {}
         if self.audio is not None:
             out["audio"] = self.audio
@@ -506,8 +528,7 @@ class VideoInputs:
             out["image"] = self.image
         if self.text is not None:
             out["text"] = self.text
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "VideoInputs") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -696,7 +717,10 @@ class Template:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"id": self.id, "name": self.name}
         if self.description is not None:
             out["description"] = self.description
@@ -707,19 +731,32 @@ class Template:
         if self.secret is not None:
             out["secret"] = self.secret
         if self.input_scripts is not None:
-            out["inputScripts"] = list(self.input_scripts)
+            out["inputScripts"] = (
+                [*self.input_scripts]
+                if isinstance(self.input_scripts, list)
+                else self.input_scripts
+            )
         if self.out_profiles is not None:
-            out["outProfiles"] = list(self.out_profiles)
+            out["outProfiles"] = (
+                [*self.out_profiles] if isinstance(self.out_profiles, list) else self.out_profiles
+            )
         if self.video_inputs is not None:
-            out["videoInputs"] = self.video_inputs.to_json()
+            out["videoInputs"] = (
+                self.video_inputs.to_json()
+                if isinstance(self.video_inputs, VideoInputs)
+                else self.video_inputs
+            )
         if self.video_output is not None:
-            out["videoOutput"] = self.video_output.to_json()
+            out["videoOutput"] = (
+                self.video_output.to_json()
+                if isinstance(self.video_output, VideoOutput)
+                else self.video_output
+            )
         if self.template_type is not None:
             out["template_type"] = self.template_type
         if self.videos_csv is not None:
             out["videosCSV"] = self.videos_csv
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "Template") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -831,18 +868,30 @@ class TemplateNew:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
-            "inputScripts": list(self.input_scripts),
-            "outProfiles": list(self.out_profiles),
-            "videoOutput": self.video_output.to_json(),
+            "inputScripts": [*self.input_scripts]
+            if isinstance(self.input_scripts, list)
+            else self.input_scripts,
+            "outProfiles": [*self.out_profiles]
+            if isinstance(self.out_profiles, list)
+            else self.out_profiles,
+            "videoOutput": self.video_output.to_json()
+            if isinstance(self.video_output, VideoOutput)
+            else self.video_output,
         }
         if self.video_inputs is not None:
-            out["videoInputs"] = self.video_inputs.to_json()
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+            out["videoInputs"] = (
+                self.video_inputs.to_json()
+                if isinstance(self.video_inputs, VideoInputs)
+                else self.video_inputs
+            )
+        return _json.with_extra(self.extra, out, "TemplateNew") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -963,22 +1012,38 @@ class TemplateUpdate:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {}
         if self.name is not None:
             out["name"] = self.name
         if self.description is not None:
             out["description"] = self.description
         if self.input_scripts is not None:
-            out["inputScripts"] = list(self.input_scripts)
+            out["inputScripts"] = (
+                [*self.input_scripts]
+                if isinstance(self.input_scripts, list)
+                else self.input_scripts
+            )
         if self.out_profiles is not None:
-            out["outProfiles"] = list(self.out_profiles)
+            out["outProfiles"] = (
+                [*self.out_profiles] if isinstance(self.out_profiles, list) else self.out_profiles
+            )
         if self.video_output is not None:
-            out["videoOutput"] = self.video_output.to_json()
+            out["videoOutput"] = (
+                self.video_output.to_json()
+                if isinstance(self.video_output, VideoOutput)
+                else self.video_output
+            )
         if self.video_inputs is not None:
-            out["videoInputs"] = self.video_inputs.to_json()
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+            out["videoInputs"] = (
+                self.video_inputs.to_json()
+                if isinstance(self.video_inputs, VideoInputs)
+                else self.video_inputs
+            )
+        return _json.with_extra(self.extra, out, "TemplateUpdate") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1012,10 +1077,12 @@ class VideoStatus:
         return cls(code=code, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"code": self.code}
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "VideoStatus") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1050,12 +1117,14 @@ class OutFileStorage:
         return cls(pirsonal_id=pirsonal_id, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {}
         if self.pirsonal_id is not None:
             out["pirsonalID"] = self.pirsonal_id
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "OutFileStorage") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1114,14 +1183,18 @@ class OutFile:
         return cls(name=name, profile=profile, size=size, storage=storage, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"name": self.name, "profile": self.profile}
         if self.size is not None:
             out["size"] = self.size
         if self.storage is not None:
-            out["storage"] = self.storage.to_json()
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+            out["storage"] = (
+                self.storage.to_json() if isinstance(self.storage, OutFileStorage) else self.storage
+            )
+        return _json.with_extra(self.extra, out, "OutFile") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1445,7 +1518,10 @@ class Video:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"name": self.name}
         if self.id is not None:
             out["id"] = self.id
@@ -1458,19 +1534,40 @@ class Video:
         if self.data is not None:
             out["data"] = self.data
         if self.input_medias is not None:
-            out["inputMedias"] = [item.to_json() for item in self.input_medias]
+            out["inputMedias"] = (
+                [
+                    item.to_json() if isinstance(item, InputMedia) else item
+                    for item in self.input_medias
+                ]
+                if isinstance(self.input_medias, list)
+                else self.input_medias
+            )
         if self.input_scripts is not None:
-            out["inputScripts"] = list(self.input_scripts)
+            out["inputScripts"] = (
+                [*self.input_scripts]
+                if isinstance(self.input_scripts, list)
+                else self.input_scripts
+            )
         if self.video_output is not None:
-            out["videoOutput"] = self.video_output.to_json()
+            out["videoOutput"] = (
+                self.video_output.to_json()
+                if isinstance(self.video_output, VideoOutput)
+                else self.video_output
+            )
         if self.date is not None:
             out["date"] = self.date
         if self.duration is not None:
             out["duration"] = self.duration
         if self.status is not None:
-            out["status"] = self.status.to_json()
+            out["status"] = (
+                self.status.to_json() if isinstance(self.status, VideoStatus) else self.status
+            )
         if self.out_files is not None:
-            out["outFiles"] = [item.to_json() for item in self.out_files]
+            out["outFiles"] = (
+                [item.to_json() if isinstance(item, OutFile) else item for item in self.out_files]
+                if isinstance(self.out_files, list)
+                else self.out_files
+            )
         if self.email is not None:
             out["email"] = self.email
         if self.first_name is not None:
@@ -1482,15 +1579,16 @@ class Video:
         if self.ga_tracking_code is not None:
             out["GATrackingCode"] = self.ga_tracking_code
         if self.form_data is not None:
-            out["formData"] = list(self.form_data)
+            out["formData"] = (
+                [*self.form_data] if isinstance(self.form_data, list) else self.form_data
+            )
         if self.poweredby_pirsonal_logo is not None:
             out["poweredbyPirsonalLogo"] = self.poweredby_pirsonal_logo
         if self.template_media is not None:
             out["template_media"] = self.template_media
         if self.template_type is not None:
             out["template_type"] = self.template_type
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "Video") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1541,7 +1639,10 @@ class VideoUpdate:
         return cls(name=name, description=description, data=data_, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {}
         if self.name is not None:
             out["name"] = self.name
@@ -1549,8 +1650,7 @@ class VideoUpdate:
             out["description"] = self.description
         if self.data is not None:
             out["data"] = self.data
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "VideoUpdate") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1673,7 +1773,10 @@ class VideoMetaData:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {}
         if self.email is not None:
             out["email"] = self.email
@@ -1686,11 +1789,12 @@ class VideoMetaData:
         if self.ga_tracking_code is not None:
             out["GATrackingCode"] = self.ga_tracking_code
         if self.form_data is not None:
-            out["formData"] = list(self.form_data)
+            out["formData"] = (
+                [*self.form_data] if isinstance(self.form_data, list) else self.form_data
+            )
         if self.data is not None:
             out["data"] = self.data
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "VideoMetaData") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1778,7 +1882,10 @@ class Media:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"id": self.id}
         if self.name is not None:
             out["name"] = self.name
@@ -1790,8 +1897,7 @@ class Media:
             out["temp"] = self.temp
         if self.type is not None:
             out["type"] = self.type
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "Media") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -1835,7 +1941,9 @@ class Link:
         return cls(id=id_, profile=profile, url=url, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"id": self.id, "profile": self.profile, "url": self.url}
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "Link") if self.extra else out

@@ -31,7 +31,14 @@ class A:
 
         Calls ``A.calc(nums []float, operation inc.MathOp) float``.
         """
-        return self._caller.request("A.calc", [list(nums), operation.value], _json.number)
+        return self._caller.request(
+            "A.calc",
+            [
+                [*nums] if isinstance(nums, list) else nums,
+                operation._value_ if isinstance(operation, IncMathOp) else operation,
+            ],
+            _json.number,
+        )
 
     def sqrt(self, a: float) -> Awaitable[float]:
         """returns the square root of a
@@ -49,7 +56,11 @@ class A:
 
         Calls ``A.repeat(req1 RepeatRequest) RepeatResponse``.
         """
-        return self._caller.request("A.repeat", [req1.to_json()], RepeatResponse.from_json)
+        return self._caller.request(
+            "A.repeat",
+            [req1.to_json() if isinstance(req1, RepeatRequest) else req1],
+            RepeatResponse.from_json,
+        )
 
     def say_hi(self) -> Awaitable[HiResponse]:
         """returns a result with:
@@ -74,7 +85,9 @@ class A:
 
         Calls ``A.putPerson(p Person) string``.
         """
-        return self._caller.request("A.putPerson", [p.to_json()], _json.string)
+        return self._caller.request(
+            "A.putPerson", [p.to_json() if isinstance(p, Person) else p], _json.string
+        )
 
 
 class B:

@@ -63,10 +63,14 @@ class IncResponse:
         return cls(status=status, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
-        out: dict[str, Any] = {"status": self.status.value}
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
+        out: dict[str, Any] = {
+            "status": self.status._value_ if isinstance(self.status, IncStatus) else self.status
+        }
+        return _json.with_extra(self.extra, out, "IncResponse") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -110,14 +114,16 @@ class RepeatResponse(IncResponse):
         return cls(status=status, count=count, items=items, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {
-            "status": self.status.value,
+            "status": self.status._value_ if isinstance(self.status, IncStatus) else self.status,
             "count": self.count,
-            "items": list(self.items),
+            "items": [*self.items] if isinstance(self.items, list) else self.items,
         }
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "RepeatResponse") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -145,10 +151,12 @@ class HiResponse:
         return cls(hi=hi, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {"hi": self.hi}
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "HiResponse") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -188,14 +196,16 @@ class RepeatRequest:
         return cls(to_repeat=to_repeat, count=count, force_uppercase=force_uppercase, extra=extra)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {
             "to_repeat": self.to_repeat,
             "count": self.count,
             "force_uppercase": self.force_uppercase,
         }
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "RepeatRequest") if self.extra else out
 
 
 @attrs.define(slots=True, kw_only=True)
@@ -254,7 +264,10 @@ class Person:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object, with `extra` keys; optional fields that are None are left out."""
+        """The JSON object, with `extra` keys; optional fields that are None are left out.
+
+        A value not of its field's type is written unchanged, for the contract check to report.
+        """
         out: dict[str, Any] = {
             "personId": self.person_id,
             "firstName": self.first_name,
@@ -262,5 +275,4 @@ class Person:
         }
         if self.email is not None:
             out["email"] = self.email
-        # Declared fields win over an `extra` key of the same name.
-        return {**self.extra, **out} if self.extra else out
+        return _json.with_extra(self.extra, out, "Person") if self.extra else out
