@@ -27,6 +27,7 @@ from codegen.model import (
     Param,
     Struct,
 )
+from pirsonal_async._redact import is_secret_name
 
 PACKAGE_FILES = ("__init__.py", "_json.py", "api.py", "contract.py", "types.py")
 
@@ -37,7 +38,6 @@ _SCALARS = {
     "float": ("float", "a number", "_json.number"),
     "bool": ("bool", "a boolean", "_json.boolean"),
 }
-_SECRET = re.compile("secret|password|token", re.IGNORECASE)
 # Names from_json binds itself; field values get other local names.
 _FROM_JSON_LOCALS = frozenset({"cls", "data", "path", "known", "extra", "exc", "item", "k", "v"})
 
@@ -353,7 +353,7 @@ def _field_view(field: Field, attr: str, local: str, namer: Namer) -> FieldView:
         local=local,
         use=namer.use(field.type, is_array=field.is_array, optional=field.optional),
         doc="\n\n".join(notes),
-        secret=bool(_SECRET.search(field.name)),
+        secret=is_secret_name(field.name),
     )
 
 

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from attrs import frozen
 
 from codegen.model import Contract, ContractFormatError
+from pirsonal_async.errors import PirsonalAsyncError
+from pirsonal_async.retry import RetryPolicy
+from pirsonal_async.rpc import RpcClient
 
-IDL_REQUEST = {"jsonrpc": "2.0", "id": "1", "method": "barrister-idl", "params": []}
+# A build step fails at once and says why; whoever runs it decides whether to try again.
+_ONE_ATTEMPT = RetryPolicy(max_attempts=1)
 
 
 class SourceError(Exception):
@@ -38,9 +47,15 @@ def load(source: str, *, timeout: float = 30.0) -> Source:
 
 def public_url(url: str) -> str:
     """The URL without query, fragment or user info: Pirsonal puts the account secret there."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # an unclosed IPv6 bracket or a bad port: cut the text instead
+        scheme, _, rest = url.partition("://")
+        authority, slash, path = rest.partition("/")
+        shown = f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"
+        return re.split(r"[?#]", shown, maxsplit=1)[0]
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
@@ -72,20 +87,39 @@ def _read_json(path: Path) -> Contract:
 def _fetch(url: str, timeout: float) -> Contract:
     shown = public_url(url)
     try:
-        response = httpx.post(url, json=IDL_REQUEST, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise SourceError(f"{shown}: cannot fetch the contract: {type(exc).__name__}") from None
-    if response.status_code != 200:
-        raise SourceError(f"{shown}: HTTP {response.status_code} for barrister-idl")
+        with _no_last_resort_logging():
+            idl = asyncio.run(_fetch_idl(url, timeout))
+    except PirsonalAsyncError as exc:
+        # Redacted by RpcClient, and led by the method: "barrister-idl: HTTP 500 ...".
+        raise SourceError(f"{shown}: {exc}") from None
     try:
-        reply = response.json()
-    except (ValueError, UnicodeDecodeError):
-        raise SourceError(f"{shown}: the reply to barrister-idl is not JSON") from None
-    if not isinstance(reply, dict) or "result" not in reply:
-        error = reply.get("error") if isinstance(reply, dict) else None
-        detail = f": {json.dumps(error)}" if error is not None else ""
-        raise SourceError(f"{shown}: barrister-idl returned no result{detail}")
-    try:
-        return Contract.from_json(reply["result"])
+        return Contract.from_json(idl)
     except ContractFormatError as exc:
         raise SourceError(f"{shown}: {exc}") from None
+
+
+async def _fetch_idl(url: str, timeout: float) -> list[Any]:
+    """`barrister-idl` through RpcClient: envelope and id checks, redaction, guarded logs."""
+    try:
+        rpc = RpcClient(url, timeout=httpx.Timeout(timeout), retry=_ONE_ATTEMPT)
+    except ValueError:  # its message quotes the URL, redacted only of secret-named values
+        raise SourceError(f"{public_url(url)}: not a valid absolute http(s) URL") from None
+    async with rpc:
+        return await rpc.fetch_contract()
+
+
+@contextmanager
+def _no_last_resort_logging() -> Iterator[None]:
+    """Keeps the library's warnings off stderr when logging is not configured.
+
+    Python then prints them itself ("last resort"), and here they would repeat the SourceError
+    that reports the failure. Configured handlers still get them: a NullHandler does not stop
+    propagation.
+    """
+    logger = logging.getLogger("pirsonal_async")
+    handler = logging.NullHandler()
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)

@@ -147,6 +147,37 @@ def test_method_names_resolve_in_every_spelling(name: str) -> None:
     assert str(signature) == "Video_Get(videoID string) Video"
 
 
+def test_signatures_are_the_bundled_contract_functions_built_once() -> None:
+    functions = [
+        (element["name"], function)
+        for element in CONTRACT
+        if element["type"] == "interface"
+        for function in element["functions"]
+    ]
+    signatures = cli.signatures()
+
+    assert cli.signatures() is signatures
+    assert [(s.interface, s.name) for s in signatures] == [
+        (interface, f["name"]) for interface, f in functions
+    ]
+    for signature, (_, function) in zip(signatures, functions, strict=True):
+        assert [(p.name, p.type, p.is_array) for p in signature.params] == [
+            (p["name"], p["type"], p["is_array"]) for p in function["params"]
+        ]
+        returns = function["returns"]
+        assert signature.returns == "[]" * returns["is_array"] + returns["type"]
+        assert signature.doc == function["comment"]
+    template_list = cli.resolve_method("Template_List", signatures)
+    assert str(template_list) == "Template_List() []Template"
+
+
+def test_string_types_are_string_and_the_enums_found_once() -> None:
+    enums = {element["name"] for element in CONTRACT if element["type"] == "enum"}
+
+    assert cli._string_types() == {"string", *enums}
+    assert cli._string_types() is cli._string_types()
+
+
 @pytest.mark.usefixtures("env_credentials")
 async def test_bare_words_are_strings_for_string_and_enum_params(
     sandbox: Sandbox, run_cli: RunCli

@@ -775,6 +775,38 @@ async def test_an_upload_error_code_raises_its_class(respx_mock: respx.MockRoute
     assert caught.value.method == "upload"
 
 
+class RefusedUploads(httpx.AsyncBaseTransport):
+    """Refuses every connection, as a server that is down does; counts the attempts."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        raise httpx.ConnectError("connection refused")
+
+
+@pytest.mark.parametrize(
+    ("retry", "attempts"),
+    [(NO_RETRY, 1), (RetryPolicy(max_attempts=3, base_delay=0.0), 3)],
+    ids=["no-retry", "three-attempts"],
+)
+async def test_upload_media_follows_the_client_retry_policy(
+    retry: RetryPolicy, attempts: int
+) -> None:
+    transport = RefusedUploads()
+
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        account_client(http_client=http, retry=retry) as client,
+    ):
+        with pytest.raises(TransportError) as caught:
+            await client.upload_media(b"x", content_type="video/mp4")
+
+    assert (transport.attempts, caught.value.attempts) == (attempts, attempts)
+    assert not caught.value.outcome_unknown
+
+
 async def test_repr_shows_the_account_but_never_the_secret() -> None:
     async with account_client() as client:
         assert repr(client) == (

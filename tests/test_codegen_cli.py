@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -93,20 +97,23 @@ def test_generate_from_a_barrister_url(
         assert "very-secret" not in path.read_text()
 
 
+def envelope(**members: object) -> httpx.Response:
+    return httpx.Response(200, json={"jsonrpc": "2.0", "id": "1", **members})
+
+
+# Fragments only: the runtime client's wording is its own; what codegen adds is the public URL.
 @pytest.mark.parametrize(
-    ("reply", "message"),
+    ("reply", "fragment"),
     [
-        (httpx.Response(500), "HTTP 500 for barrister-idl"),
-        (httpx.Response(200, text="<html>"), "the reply to barrister-idl is not JSON"),
-        (
-            httpx.Response(200, json={"jsonrpc": "2.0", "id": "1", "error": {"code": -32601}}),
-            'barrister-idl returned no result: {"code": -32601}',
-        ),
-        (
-            httpx.Response(200, json={"result": {"a": 1}}),
-            "an IDL JSON document is an array of elements",
-        ),
-        (httpx.ConnectError("refused"), "cannot fetch the contract: ConnectError"),
+        (httpx.Response(500), "barrister-idl: HTTP 500"),
+        (httpx.Response(200, text="<html>"), "barrister-idl: reply is not JSON"),
+        (envelope(error={"code": -32601}), '"message"'),
+        (envelope(error={"code": -32601, "message": "Method not found"}), "(code -32601)"),
+        (httpx.Response(200, json={"result": {"a": 1}}), '"jsonrpc"'),
+        (httpx.Response(200, json={"jsonrpc": "2.0", "id": "2", "result": []}), 'id "2"'),
+        (envelope(result={"a": 1}), "barrister-idl returned a dict, not an array"),
+        (envelope(result=[{"type": "table"}]), "element [0]: unknown element type 'table'"),
+        (httpx.ConnectError("refused"), "barrister-idl: ConnectError: refused"),
     ],
 )
 def test_bad_url_sources_exit_2_with_one_line(
@@ -114,12 +121,104 @@ def test_bad_url_sources_exit_2_with_one_line(
     capsys: pytest.CaptureFixture[str],
     respx_mock: respx.MockRouter,
     reply: httpx.Response | Exception,
-    message: str,
+    fragment: str,
 ) -> None:
     respx_mock.post(URL).mock(side_effect=[reply])
     status, out, err = run(["json", URL], capsys)
     assert (status, out) == (2, "")
-    assert err == f"https://rpc.example.com/api: {message}\n"
+    assert err.startswith("https://rpc.example.com/api: ")
+    assert fragment in err
+    assert err.count("\n") == 1
+    assert "very-secret" not in err
+
+
+class BarristerIdlHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every POST as a Barrister server answers barrister-idl: with conform.json."""
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        result = json.loads(CONFORM_JSON.read_text())
+        body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": result}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the request line carries the secret."""
+
+
+@pytest.fixture
+def barrister_server() -> Iterator[str]:
+    """The base URL of a local server that answers barrister-idl."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), BarristerIdlHandler)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_a_url_source_keeps_the_secret_out_of_configured_logs(barrister_server: str) -> None:
+    # A fresh process: nothing else there has imported the library's log filter.
+    url = f"{barrister_server}/api?accountID=acc&accountSecret=very-secret"
+    script = (
+        "import logging, sys\n"
+        "logging.basicConfig(level=logging.DEBUG)\n"
+        "from codegen.__main__ import main\n"
+        f"sys.exit(main(['json', {url!r}]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[-1]["checksum"] == CONFORM.checksum()
+    assert f"HTTP Request: POST {barrister_server}/api?accountID=acc&accountSecret=***" in (
+        result.stderr
+    )
+    assert "very-secret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://[::1/api?accountSecret=very-secret", "http://[::1/api"),
+        ("http://user:very?secret@[::1/api", "http://[::1/api"),
+        (
+            "https://user:very-secret@rpc.example.com:port/api?x=1#f",
+            "https://rpc.example.com:port/api",
+        ),
+    ],
+)
+def test_a_malformed_url_source_exits_2_with_its_public_part(
+    capsys: pytest.CaptureFixture[str], url: str, shown: str
+) -> None:
+    status, out, err = run(["json", url], capsys)
+    assert (status, out) == (2, "")
+    assert err == f"{shown}: not a valid absolute http(s) URL\n"
+
+
+def test_a_failed_fetch_is_one_line_when_logging_is_not_configured() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on the port now: the connection is refused, and the library's warning
+    # about it must not reach stderr through Python's last-resort handler.
+    url = f"http://127.0.0.1:{port}/api?accountSecret=very-secret"
+    result = subprocess.run(
+        [sys.executable, "-m", "codegen", "json", url],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"http://127.0.0.1:{port}/api: barrister-idl: ConnectError")
 
 
 @pytest.mark.parametrize(

@@ -335,6 +335,41 @@ def test_function_lookup_exposes_what_a_server_needs(conform: Contract) -> None:
     assert conform.idl is CONFORM
 
 
+def test_functions_carry_their_signature_and_comment(conform: Contract, extra: Contract) -> None:
+    calc = conform.function("A.calc")
+    echo = conform.function("B.echo")
+    notify = extra.function("S.notify")
+
+    assert [(t.type, t.is_array, t.optional) for t in calc.param_types] == [
+        ("float", True, False),
+        ("inc.MathOp", False, False),
+    ]
+    assert calc.returns is not None
+    assert (calc.returns.type, calc.returns.is_array, calc.returns.optional) == (
+        "float",
+        False,
+        False,
+    )
+    assert calc.comment.startswith("performs the given operation against \nall the values")
+    assert echo.returns is not None
+    assert echo.returns.optional
+    assert repr(echo.returns) == "TypeRef('string', is_array=False, optional=True)"
+    assert (notify.returns, notify.comment) == (None, "")
+    assert len(notify.param_types) == len(notify.params) == 1
+
+
+def test_a_missing_or_odd_function_comment_is_empty_not_an_error() -> None:
+    idl = [
+        interface(
+            "I",
+            {"name": "bare", "params": []},
+            {"name": "odd", "params": [], "comment": 7},
+        )
+    ]
+
+    assert [f.comment for f in Contract(idl)] == ["", ""]
+
+
 @pytest.mark.parametrize(
     ("method", "reason"),
     [

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import pkgutil
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,7 +16,15 @@ import httpx
 import pytest
 import respx
 
-from pirsonal_async._redact import LOG_FILTER, Redactor, guard_logs
+import pirsonal_async
+from pirsonal_async._redact import (
+    LOG_FILTER,
+    MASK,
+    Redactor,
+    guard_logs,
+    is_secret_name,
+    unguard_logs,
+)
 from pirsonal_async.errors import (
     BadSecret,
     HttpStatusError,
@@ -23,7 +33,7 @@ from pirsonal_async.errors import (
     RequestValidationError,
     TransportError,
 )
-from pirsonal_async.retry import RetryPolicy
+from pirsonal_async.retry import NO_RETRY, RetryPolicy
 from pirsonal_async.rpc import RpcClient
 
 URL = "https://rpc.example/api"
@@ -80,8 +90,95 @@ def test_an_excerpt_is_redacted_before_it_is_cut() -> None:
     assert excerpt == "x" * 195 + "**..."
 
 
+SPLIT = "f00dfacecafe"
+KNOWN_VALUE = (Redactor([SPLIT]), "")
+NAMED_VALUE = (Redactor(), '"templateSecret":"')
+# Where an excerpt may cut a text of its limit: at the "..." it adds, at the limit, at the
+# redaction window of old (10,000 characters), and at the current one's end.
+CUTS: dict[str, Callable[[int], int]] = {
+    "dots": lambda limit: limit - 3,
+    "limit": lambda limit: limit,
+    "old-window": lambda limit: 10_000,
+    "window": lambda limit: limit + 10_000,
+}
+
+
+@pytest.mark.parametrize(("redactor", "before"), [KNOWN_VALUE, NAMED_VALUE], ids=["known", "named"])
+@pytest.mark.parametrize("pad", ["x", " "], ids=["text", "spaces"])
+@pytest.mark.parametrize("limit", [200, 10_000])
+@pytest.mark.parametrize("cut", CUTS)
+@pytest.mark.parametrize("overlap", [1, 6])
+def test_an_excerpt_never_shows_part_of_a_secret_it_cuts(
+    redactor: Redactor, before: str, pad: str, limit: int, cut: str, overlap: int
+) -> None:
+    # The secret starts `overlap` characters before the cut.
+    start = CUTS[cut](limit) - overlap
+    body = pad * (start - len(before)) + before + SPLIT + '"' + "y" * 30_000
+
+    excerpt = redactor.excerpt(body, limit)
+
+    assert SPLIT[:3] not in excerpt
+    assert len(excerpt) <= limit
+
+
+async def test_a_logged_reply_cut_inside_a_secret_does_not_show_it(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A reply longer than the logged excerpt, cut inside a secret only its key names.
+    head = '{"jsonrpc":"2.0","id":"1","result":{"pad":"'
+    tail = f'","secret":"{SPLIT}"}}}}'
+    pad = "x" * (9_990 - len(head) - len('","secret":"'))
+    respx_mock.post(URL).mock(return_value=httpx.Response(200, text=head + pad + tail))
+    rpc = RpcClient(URL, log_bodies=True, retry=NO_RETRY)
+
+    with caplog.at_level(logging.DEBUG, logger="pirsonal_async"):
+        result = await rpc.call("Template.get")
+
+    assert result["secret"] == SPLIT
+    [logged] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("reply")]
+    assert '"secret":"***"' in logged
+    assert SPLIT[:3] not in caplog.text
+
+
 def test_empty_secrets_are_ignored() -> None:
     assert Redactor(["", "s3cr3t"])("a s3cr3t b") == "a *** b"
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("accountSecret", True),
+        ("TEMPLATESECRET", True),
+        ("password", True),
+        ("youtubeToken", True),
+        ("accountID", False),
+        ("name", False),
+    ],
+)
+def test_secret_names_mask_their_values_in_urls_json_and_data(name: str, secret: bool) -> None:
+    assert is_secret_name(name) is secret
+    shown = Redactor()(f'?{name}=v1 {{"{name}": "v2"}}') + repr(Redactor().data({name: "v3"}))
+    assert [value in shown for value in ("v1", "v2", "v3")] == [not secret] * 3
+
+
+def test_a_secret_stays_known_until_each_add_is_removed() -> None:
+    redactor = Redactor(["s3cr3t"])
+    redactor.add(["s3cr3t", "other"])
+
+    redactor.remove(["s3cr3t", "other", "never-added"])
+    masked = redactor("s3cr3t other")
+    redactor.remove(["s3cr3t"])
+
+    assert (masked, redactor("s3cr3t other")) == ("*** other", "s3cr3t other")
+    assert redactor.secret_count == 0
+
+
+def test_data_nested_too_deep_to_copy_is_masked_whole() -> None:
+    deep: list[Any] = []
+    for _ in range(5_000):
+        deep = [deep]
+
+    assert Redactor().data({"ok": 1, "deep": deep}) == MASK
 
 
 def test_the_log_filter_redacts_messages_args_and_exceptions(
@@ -276,10 +373,94 @@ async def test_a_batch_failure_does_not_leak(
     assert leaks(texts) == []
 
 
-def test_secrets_in_the_url_itself_are_kept_out_of_repr_and_errors() -> None:
-    rpc = RpcClient(f"https://user:{TEMPLATE_SECRET}@rpc.example/api?accountSecret={CORE}x")
+async def test_secrets_in_the_url_itself_are_kept_out_of_repr_and_errors(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Not registered with the log filter: httpx's log line is masked by names and places.
+    url = f"https://user:{TEMPLATE_SECRET}@rpc.example/api?accountSecret=x'{CORE}"
+    attempts: list[str] = []
 
-    assert leaks([repr(rpc)]) == []
+    def answer(request: httpx.Request) -> httpx.Response:
+        attempts.append(str(request.url))
+        if len(attempts) <= 2:
+            raise httpx.ConnectError(f"cannot reach {request.url}", request=request)
+        return answer_with(lambda call: {"result": "fine"})(request)
+
+    respx_mock.post(url__startswith="https://rpc.example/api").mock(side_effect=answer)
+    rpc = RpcClient(url, retry=RetryPolicy(max_attempts=2, base_delay=0.0))
+
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(TransportError) as caught:
+            await echo(rpc)
+        assert await echo(rpc) == "fine"
+
+    assert all(CORE in attempt for attempt in attempts)
+    assert any(r.name == "httpx" and "rpc.example/api?" in r.getMessage() for r in caplog.records)
+    texts = [repr(rpc), *texts_of(caught.value), caplog.text]
+    texts += [record.getMessage() for record in caplog.records]
+    assert leaks(texts) == []
+
+
+async def test_param_secrets_are_masked_in_logs_by_name_without_being_registered() -> None:
+    before = LOG_FILTER.redactor.secret_count
+    async with httpx.AsyncClient() as http:
+        clients = [
+            RpcClient(URL, params={"accountSecret": f"{CORE}-{n}"}, http_client=http)
+            for n in range(2_000)
+        ]
+
+    assert len(clients) == 2_000
+    assert LOG_FILTER.redactor.secret_count == before
+
+
+async def test_a_clients_own_secrets_are_unregistered_when_it_closes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = LOG_FILTER.redactor.secret_count
+    async with httpx.AsyncClient() as http:
+        clients = [RpcClient(URL, secrets=[f"{CORE}-{n}"], http_client=http) for n in range(2_000)]
+        during = LOG_FILTER.redactor.secret_count
+        for rpc in clients:
+            await rpc.aclose()
+        first = RpcClient(URL, secrets=[TEMPLATE_SECRET], http_client=http)
+        second = RpcClient(URL, secrets=[TEMPLATE_SECRET], http_client=http)
+        await first.aclose()
+        await first.aclose()
+        with caplog.at_level(logging.INFO, logger="pirsonal_async"):
+            logging.getLogger("pirsonal_async").info("still open: %s", TEMPLATE_SECRET)
+        await second.aclose()
+
+    assert (during, LOG_FILTER.redactor.secret_count) == (before + 2_000, before)
+    assert caplog.messages == ["still open: ***"]
+
+
+@pytest.mark.parametrize("name", ["pirsonal_async.webhooks", "pirsonal_async.sandbox"])
+def test_records_of_the_librarys_child_loggers_are_masked(
+    caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    guard_logs([TEMPLATE_SECRET])
+    try:
+        with caplog.at_level(logging.DEBUG):
+            logging.getLogger(name).warning("echo %s ?templateSecret=%s", TEMPLATE_SECRET, CORE)
+    finally:
+        unguard_logs([TEMPLATE_SECRET])
+
+    assert caplog.messages == ["echo *** ?templateSecret=***"]
+
+
+def test_every_logger_of_the_library_and_httpx_is_guarded() -> None:
+    for module in pkgutil.walk_packages(pirsonal_async.__path__, "pirsonal_async."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    loggers = [
+        logger
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name.split(".")[0] in ("pirsonal_async", "httpx", "httpcore")
+        and isinstance(logger, logging.Logger)
+    ]
+
+    assert {"pirsonal_async.webhooks", "httpcore.http11"} <= {log.name for log in loggers}
+    assert [log.name for log in loggers if LOG_FILTER not in log.filters] == []
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from pirsonal_async.errors import (
     ProtocolError,
     RequestValidationError,
     RpcError,
+    TemplateNotFound,
     UnspecifiedError,
     VideoNotFound,
 )
@@ -534,3 +535,40 @@ async def test_bodies_are_logged_only_when_asked(
         'request body: {"jsonrpc":"2.0","id":"1","method":"A.add","params":[3,5]}',
         'reply body: {"jsonrpc":"2.0","id":"1","result":8}',
     ]
+
+
+async def test_bodies_are_not_excerpted_while_debug_is_off(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    respx_mock.post(URL).mock(side_effect=reply_with(result=8))
+    rpc = client(log_bodies=True)
+    excerpted: list[bytes | str] = []
+
+    def excerpt(body: bytes | str, limit: int = 200) -> str:
+        excerpted.append(body)
+        return ""
+
+    monkeypatch.setattr(rpc._redactor, "excerpt", excerpt)
+    with caplog.at_level(logging.INFO, logger="pirsonal_async"):
+        assert await rpc.call("A.add", [3, 5]) == 8
+
+    assert excerpted == []
+
+
+async def test_error_data_nested_too_deep_to_redact_is_masked(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    deep = b"[" * 500 + b"]" * 500
+    error = b'{"code":1000,"message":"Template not found","data":' + deep + b"}"
+    respx_mock.post(URL).mock(
+        return_value=raw(b'{"jsonrpc":"2.0","id":"1","error":' + error + b"}")
+    )
+
+    with (
+        caplog.at_level(logging.DEBUG, logger="pirsonal_async"),
+        pytest.raises(TemplateNotFound) as caught,
+    ):
+        await client(log_bodies=True).call("B.echo", ["x"])
+
+    assert caught.value.data == "***"
+    assert any(message.startswith("reply body: ") for message in caplog.messages)

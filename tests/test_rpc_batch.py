@@ -386,7 +386,8 @@ async def test_awaiting_a_result_inside_the_block_fails_fast(
             early.append(error)
 
     assert [str(e) for e in early] == [
-        "a batched call's result is awaited after its `async with` block"
+        "a batched call's result is awaited inside its `async with` block; "
+        "the batch is only sent when the block exits"
     ]
     assert await add == 8
     assert route.call_count == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -17,7 +18,9 @@ import pytest
 import respx
 import uvicorn
 
+from pirsonal_async._redact import LOG_FILTER
 from pirsonal_async.errors import (
+    BadSecret,
     HttpStatusError,
     InvalidContentType,
     MediaStorageFull,
@@ -27,6 +30,7 @@ from pirsonal_async.errors import (
     TransportError,
     UnspecifiedError,
 )
+from pirsonal_async.retry import NO_RETRY, RetryPolicy
 from pirsonal_async.uploads import (
     CHUNK_SIZE,
     MAX_UPLOAD_SIZE,
@@ -200,6 +204,19 @@ async def test_async_iterable_with_size_and_async_progress(
     assert seen == [(3, 7), (7, 7)]
 
 
+async def test_logged_upload_url_masks_the_secret_without_registering_it(
+    mock: respx.MockRouter, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock.post(URL).respond(200, json=OK_REPLY)
+    registered = LOG_FILTER.redactor.secret_count
+    with caplog.at_level(logging.DEBUG):
+        await upload_media(http, URL, TEMPLATE_QUERY, b"x", content_type="video/mp4")
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert "templateSecret=***" in logged
+    assert TEMPLATE_SECRET not in caplog.text
+    assert LOG_FILTER.redactor.secret_count == registered
+
+
 # non-ASCII names
 
 
@@ -278,6 +295,12 @@ class Unreadable:
         ),
         (Unreadable(), {"content_type": "video/mp4"}, "size", "required"),
         (b"abc", {"content_type": "video/mp4", "size": 4}, "size", "4 given, but the bytes"),
+        (
+            io.BytesIO(b"x" * 1000),
+            {"content_type": "video/mp4", "size": 2000},
+            "size",
+            "2000 given, but the file holds 1000 bytes",
+        ),
         (b"x", {"content_type": "video/mp4", "filename": "f" * 201}, "filename", "at most 200"),
         (b"x", {"content_type": "video/mp4", "description": "d" * 1001}, "description", "1000"),
         (b"x", {"content_type": "video/mp4", "filename": "a\nb.mp4"}, "filename", "control"),
@@ -317,6 +340,22 @@ async def test_non_seekable_file_needs_a_size(
     route = mock.post(URL).respond(200, json=OK_REPLY)
     await upload_media(http, URL, ACCOUNT_QUERY, Stream(b"abc"), content_type="video/mp4", size=3)
     assert route.calls.last.request.content == b"abc"
+
+
+async def test_seekable_file_size_is_checked_from_its_position_before_sending(
+    mock: respx.MockRouter, http: httpx.AsyncClient
+) -> None:
+    route = mock.post(URL).respond(200, json=OK_REPLY)
+    source = io.BytesIO(b"skip" + b"x" * 1000)
+    source.seek(4)
+    with pytest.raises(RequestValidationError) as caught:
+        await upload_media(http, URL, ACCOUNT_QUERY, source, content_type="video/mp4", size=1004)
+    assert type(caught.value) is RequestValidationError  # not UploadSourceChanged mid-body
+    assert caught.value.reason == "1004 given, but the file holds 1000 bytes"
+    assert source.tell() == 4
+    assert not mock.calls
+    await upload_media(http, URL, ACCOUNT_QUERY, source, content_type="video/mp4", size=1000)
+    assert route.calls.last.request.content == b"x" * 1000
 
 
 async def test_path_checks_happen_before_sending(
@@ -425,7 +464,8 @@ async def test_falsy_error_with_media_decodes(
         ),
         (400, {"code": 1020, "message": "Invalid Content-Type"}, InvalidContentType, 1020),
         (200, "Invalid Content-Type", UnspecifiedError, None),
-        (200, {"code": "1020", "message": "odd code"}, UnspecifiedError, None),
+        (200, {"message": "Invalid Content-Type"}, UnspecifiedError, None),
+        (500, "Internal Error", UnspecifiedError, None),
     ],
 )
 async def test_error_reply_maps_to_the_pirsonal_error_class(
@@ -443,6 +483,107 @@ async def test_error_reply_maps_to_the_pirsonal_error_class(
     message = error["message"] if isinstance(error, dict) else error
     assert caught.value.message == message  # type: ignore[attr-defined]
     assert caught.value.method == "upload"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("error", "problem"),
+    [
+        ({"code": "1020", "message": "odd code"}, 'error "code" is a JSON string, not an integer'),
+        ({"code": 1.5, "message": "odd code"}, 'error "code" is a JSON number, not an integer'),
+        ({"code": 1020}, 'error 1020 has a null "message", not a string'),
+        (7, '"error" is a JSON number, not an object'),
+        (["Invalid Content-Type"], '"error" is a JSON array, not an object'),
+    ],
+)
+async def test_malformed_error_reply_is_a_protocol_error_as_for_rpc_replies(
+    mock: respx.MockRouter, http: httpx.AsyncClient, error: Any, problem: str
+) -> None:
+    mock.post(URL).respond(200, json={"error": error, "media": None})
+    with pytest.raises(ProtocolError) as caught:
+        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+    assert type(caught.value) is ProtocolError
+    assert caught.value.message == f"reply {problem}"
+    assert caught.value.method == "upload"
+
+
+async def test_malformed_error_reply_with_a_failure_status_is_an_http_status_error(
+    mock: respx.MockRouter, http: httpx.AsyncClient
+) -> None:
+    mock.post(URL).respond(502, json={"error": {"code": "bad"}})
+    with pytest.raises(HttpStatusError, match="HTTP 502") as caught:
+        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+    assert caught.value.status == 502
+
+
+def nested(depth: int, leaf: Any) -> Any:
+    for _ in range(depth):
+        leaf = {"inner": leaf}
+    return leaf
+
+
+async def test_error_data_nested_too_deep_is_masked(
+    mock: respx.MockRouter, http: httpx.AsyncClient
+) -> None:
+    error = {"code": 1018, "message": "Bad secret", "data": nested(500, ACCOUNT_SECRET)}
+    mock.post(URL).respond(200, content=json.dumps({"error": error}).encode())
+    with pytest.raises(BadSecret) as caught:
+        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+    assert (caught.value.code, caught.value.message) == (1018, "Bad secret")
+    assert ACCOUNT_SECRET not in json.dumps(caught.value.data)
+    assert ACCOUNT_SECRET not in repr(caught.value)
+
+
+@pytest.mark.parametrize(("status", "expected"), [(200, ProtocolError), (502, HttpStatusError)])
+async def test_reply_nested_too_deep_for_json_is_a_clear_error(
+    mock: respx.MockRouter, http: httpx.AsyncClient, status: int, expected: type[Exception]
+) -> None:
+    mock.post(URL).respond(status, content=b"[" * 200_000)
+    with pytest.raises(expected, match=r"upload (reply is not a JSON object|answered HTTP 502)"):
+        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+
+
+class LongReply:
+    """A 4 MiB reply body streamed in chunks; counts the chunks the client pulled."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(64):
+            self.chunks += 1
+            yield b" " * CHUNK_SIZE
+
+
+@pytest.mark.parametrize(
+    ("status", "expected", "problem"),
+    [
+        (200, ProtocolError, "upload reply is larger than 1048576 bytes"),
+        (503, HttpStatusError, "upload answered HTTP 503"),
+    ],
+)
+async def test_reply_body_is_read_up_to_one_megabyte(
+    mock: respx.MockRouter,
+    http: httpx.AsyncClient,
+    status: int,
+    expected: type[Exception],
+    problem: str,
+) -> None:
+    reply = LongReply()
+    mock.post(URL).mock(return_value=httpx.Response(status, content=reply))
+    with pytest.raises(expected, match=problem):
+        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+    assert reply.chunks == 1024 * 1024 // CHUNK_SIZE + 1
+
+
+async def test_reply_declaring_a_length_over_one_megabyte_is_not_read(
+    mock: respx.MockRouter, http: httpx.AsyncClient
+) -> None:
+    reply = LongReply()
+    headers = {"Content-Length": str(1024 * 1024 + 1)}
+    mock.post(URL).mock(return_value=httpx.Response(200, headers=headers, content=reply))
+    with pytest.raises(ProtocolError, match="larger than 1048576 bytes"):
+        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+    assert reply.chunks == 0
 
 
 async def test_html_reply_is_a_protocol_error_with_a_redacted_excerpt(
@@ -486,53 +627,110 @@ async def test_malformed_success_reply_is_a_protocol_error(
         await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
 
 
-# transport failures and the single retry
+# transport failures and retries
+
+
+class Sleeps:
+    """A fake `sleep` that records the delays instead of waiting."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
 
 
 class FlakyConnect(httpx.AsyncBaseTransport):
-    """Fails to connect `failures` times without touching the body, then answers OK."""
+    """Fails `failures` times with `error` without touching the body, then answers OK."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, error: type[httpx.TransportError] = httpx.ConnectError):
         self.failures = failures
+        self.error = error
+        self.attempts = 0
         self.bodies: list[bytes] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
         if self.failures:
             self.failures -= 1
-            raise httpx.ConnectError(f"refused for {request.url}")
+            raise self.error(f"refused for {request.url}")
         self.bodies.append(await request.aread())
         return httpx.Response(200, json=OK_REPLY)
 
 
-async def test_connect_error_before_sending_is_retried_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("error", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
+async def test_failure_before_sending_is_retried_with_the_policy_backoff(
+    tmp_path: Path, error: type[httpx.TransportError]
+) -> None:
     path = tmp_path / "a.mp4"
     path.write_bytes(b"video")
-    transport = FlakyConnect(failures=1)
+    transport = FlakyConnect(failures=2, error=error)
+    sleeps = Sleeps()
     async with httpx.AsyncClient(transport=transport) as client:
-        media = await upload_media(client, URL, ACCOUNT_QUERY, path)
+        media = await upload_media(
+            client, URL, ACCOUNT_QUERY, path, sleep=sleeps, random=lambda: 0.5
+        )
     assert media.id == MEDIA["id"]
     assert transport.bodies == [b"video"]
+    # The default policy: 0.5 s doubling, less a jitter of half of it times random() = 0.5.
+    assert sleeps.delays == [0.375, 0.75]
 
 
-async def test_second_connect_error_is_a_redacted_transport_error() -> None:
-    async with httpx.AsyncClient(transport=FlakyConnect(failures=2)) as client:
-        with pytest.raises(TransportError) as caught:
-            await upload_media(client, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+async def test_retries_stop_at_the_policy_max_attempts_with_a_redacted_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport = FlakyConnect(failures=5)
+    sleeps = Sleeps()
+    policy = RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=3.0, jitter=0.0)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with caplog.at_level(logging.WARNING), pytest.raises(TransportError) as caught:
+            await upload_media(
+                client,
+                URL,
+                ACCOUNT_QUERY,
+                b"x",
+                content_type="video/mp4",
+                retry=policy,
+                sleep=sleeps,
+            )
     error = caught.value
-    assert (error.attempts, error.outcome_unknown) == (2, False)
+    assert (transport.attempts, error.attempts, error.outcome_unknown) == (4, 4, False)
+    assert sleeps.delays == [1.0, 2.0, 3.0]
     assert "ConnectError" in str(error)
     assert ACCOUNT_SECRET not in str(error)
     assert error.__cause__ is None
     assert error.__context__ is None  # httpx's error (with the URL) is not reachable at all
+    assert "retrying in 2.00 s (attempt 3 of 4)" in caplog.text
+    assert ACCOUNT_SECRET not in caplog.text
+
+
+async def test_no_retry_policy_makes_a_single_attempt() -> None:
+    transport = FlakyConnect(failures=1)
+    sleeps = Sleeps()
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(TransportError) as caught:
+            await upload_media(
+                client,
+                URL,
+                ACCOUNT_QUERY,
+                b"x",
+                content_type="video/mp4",
+                retry=NO_RETRY,
+                sleep=sleeps,
+            )
+    assert (transport.attempts, caught.value.attempts) == (1, 1)
+    assert sleeps.delays == []
 
 
 async def test_failure_after_the_body_was_read_is_never_retried(
     mock: respx.MockRouter, http: httpx.AsyncClient
 ) -> None:
     route = mock.post(URL).mock(side_effect=httpx.ConnectError("reset"))
+    sleeps = Sleeps()
     with pytest.raises(TransportError) as caught:
-        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
+        await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4", sleep=sleeps)
     assert route.call_count == 1
+    assert sleeps.delays == []
     assert (caught.value.attempts, caught.value.outcome_unknown) == (1, True)
 
 
@@ -544,6 +742,23 @@ async def test_read_timeout_is_a_transport_error_with_unknown_outcome(
         await upload_media(http, URL, ACCOUNT_QUERY, b"x", content_type="video/mp4")
     assert route.call_count == 1
     assert caught.value.outcome_unknown
+
+
+async def test_unsupported_scheme_is_final_and_never_sent() -> None:
+    sleeps = Sleeps()
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(TransportError, match="UnsupportedProtocol") as caught:
+            await upload_media(
+                client,
+                "ftp://app.pirsonal.com/api/upload",
+                ACCOUNT_QUERY,
+                b"x",
+                content_type="video/mp4",
+                sleep=sleeps,
+            )
+    assert (caught.value.attempts, caught.value.outcome_unknown) == (1, False)
+    assert sleeps.delays == []
+    assert caught.value.__context__ is None
 
 
 # a real server
@@ -637,10 +852,11 @@ async def test_real_server_never_gets_a_complete_body_from_a_shrinking_file(
     assert len(body) < 4 * CHUNK_SIZE
 
 
-async def test_refused_connection_is_retried_once_then_reported() -> None:
+async def test_refused_connection_is_retried_then_reported() -> None:
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    sleeps = Sleeps()
     async with httpx.AsyncClient() as client:
         with pytest.raises(TransportError) as caught:
             await upload_media(
@@ -649,5 +865,7 @@ async def test_refused_connection_is_retried_once_then_reported() -> None:
                 ACCOUNT_QUERY,
                 b"x",
                 content_type="video/mp4",
+                sleep=sleeps,
             )
-    assert (caught.value.attempts, caught.value.outcome_unknown) == (2, False)
+    assert (caught.value.attempts, caught.value.outcome_unknown) == (3, False)
+    assert len(sleeps.delays) == 2

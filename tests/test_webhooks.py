@@ -44,6 +44,8 @@ DOCS_EXAMPLE = """
   }
 """
 TOKEN = "s3cr3t-hook-token"
+# Arrays nested deeper than the JSON decoder can recurse.
+DEEP = b"[" * 100_000 + b"]" * 100_000
 
 
 def example_with(**changes: Any) -> bytes:
@@ -100,6 +102,7 @@ def test_text_body_parses_like_bytes() -> None:
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe\xfa", "not valid JSON"),
         (b"", "not valid JSON"),
+        (DEEP, "not valid JSON"),
         (b"[1, 2]", "not a Video object but a JSON list"),
         (b'"done"', "not a Video object but a JSON str"),
         (example_with(name=None), "video.name"),
@@ -263,6 +266,7 @@ async def test_any_method_but_post_is_405_with_allow(method: str) -> None:
     ("body", "reason"),
     [
         (b"<html>oops</html>", "not valid JSON"),
+        (DEEP, "not valid JSON"),
         (b"[]", "not a Video object"),
         (example_with(status="done"), "video.status"),
     ],

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
 
-# Loggers whose records may carry request URLs; pirsonal_async's own is included as a backstop.
+# Every logger whose records may carry a request URL or a secret. A logger's filter does not
+# see the records propagated from its children, so each child logger is listed by name.
 GUARDED_LOGGERS = (
     "httpx",
     "httpcore",
@@ -21,20 +24,30 @@ GUARDED_LOGGERS = (
     "httpcore.proxy",
     "httpcore.socks",
     "pirsonal_async",
+    "pirsonal_async.sandbox",
+    "pirsonal_async.sandbox.render",
+    "pirsonal_async.sandbox.rpc_server",
+    "pirsonal_async.webhooks",
 )
 
+# The one rule for which field, key and parameter names hold secrets (codegen uses it too).
+_SECRET_NAME = re.compile("secret|password|token", re.IGNORECASE)
+_NAMED = f"(?:{_SECRET_NAME.pattern})"
 _URL_PASSWORD = re.compile(r"(//[^/@:\s]*:)[^/@\s]*@")
-_SECRET_URL_PARAM = re.compile(r"(?i)([?&;][^=&#\s]*secret[^=&#\s]*=)[^&#\s\"'<>]*")
-_SECRET_JSON_KEY = re.compile(r'(?i)("[^"\\]*secret[^"\\]*"\s*:\s*)"(?:[^"\\]|\\.)*"')
-_SECRET_REPR_KEY = re.compile(r"(?i)('[^'\\]*secret[^'\\]*'\s*:\s*)'(?:[^'\\]|\\.)*'")
+_SECRET_URL_PARAM = re.compile(rf"(?i)([?&;][^=&#\s]*{_NAMED}[^=&#\s]*=)[^&#\s\"'<>]*")
+# A string value cut short by the end of the text (an excerpt's window) is masked too.
+_SECRET_JSON_KEY = re.compile(rf'(?i)("[^"\\]*{_NAMED}[^"\\]*"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|\\?\Z)')
+_SECRET_REPR_KEY = re.compile(rf"(?i)('[^'\\]*{_NAMED}[^'\\]*'\s*:\s*)'(?:[^'\\]|\\.)*(?:'|\\?\Z)")
 
-# Text longer than this is cut before redaction when only an excerpt is shown.
-_EXCERPT_WINDOW = 10_000
+# How far past an excerpt's limit a long text is redacted: a secret cut by the window's end
+# lies in this tail, which is dropped. Longer than any credential, short enough to bound the
+# work on a huge body.
+_EXCERPT_SLACK = 10_000
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether a parameter or key name marks a secret (any name containing 'secret')."""
-    return "secret" in name.lower()
+    """Whether a name marks a secret: it contains "secret", "password" or "token" (any case)."""
+    return _SECRET_NAME.search(name) is not None
 
 
 def _spellings(secret: str) -> set[str]:
@@ -46,40 +59,81 @@ def _spellings(secret: str) -> set[str]:
 
 
 class Redactor:
-    """Replaces secrets in text with `***`: known values, and values of secret-named keys."""
+    """Replaces secrets in text with `***`: known values, and values of secret-named keys.
+
+    Known values are counted: each `add` of a value is undone by one `remove` of it. Their
+    pattern is compiled on first use after a change, so adding is cheap. Thread-safe, since
+    the log filter runs in whatever thread logs.
+    """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets: set[str] = set()
+        self._counts: Counter[str] = Counter()
         self._values: re.Pattern[str] | None = None
+        self._longest = 0
+        self._stale = False
+        self._lock = threading.Lock()
         self.add(secrets)
 
+    @property
+    def secret_count(self) -> int:
+        """How many distinct secret values are known."""
+        return len(self._counts)
+
     def add(self, secrets: Iterable[str]) -> None:
-        fresh = {secret for secret in secrets if secret} - self._secrets
-        if not fresh:
-            return
-        self._secrets |= fresh
-        spellings = {form for secret in self._secrets for form in _spellings(secret)}
-        # Longest first, so a secret is never half-replaced by a shorter one inside it.
-        ordered = sorted(spellings, key=len, reverse=True)
-        self._values = re.compile("|".join(re.escape(form) for form in ordered))
+        with self._lock:
+            for secret in secrets:
+                if secret:
+                    self._stale |= secret not in self._counts
+                    self._counts[secret] += 1
+
+    def remove(self, secrets: Iterable[str]) -> None:
+        with self._lock:
+            for secret in secrets:
+                if self._counts[secret] == 1:
+                    del self._counts[secret]
+                    self._stale = True
+                elif self._counts[secret] > 1:
+                    self._counts[secret] -= 1
+
+    def _compiled(self) -> tuple[re.Pattern[str] | None, int]:
+        """The pattern of every known spelling, and the length of the longest spelling."""
+        with self._lock:
+            if self._stale:
+                spellings = {form for secret in self._counts for form in _spellings(secret)}
+                # Longest first, so a secret is never half-replaced by a shorter one inside it.
+                ordered = sorted(spellings, key=len, reverse=True)
+                self._values = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+                self._longest = len(ordered[0]) if ordered else 0
+                self._stale = False
+            return self._values, self._longest
 
     def __call__(self, text: str) -> str:
-        if self._values is not None:
-            text = self._values.sub(MASK, text)
+        values, _ = self._compiled()
+        if values is not None:
+            text = values.sub(MASK, text)
         text = _URL_PASSWORD.sub(rf"\1{MASK}@", text)
         text = _SECRET_URL_PARAM.sub(rf"\1{MASK}", text)
         text = _SECRET_JSON_KEY.sub(rf'\1"{MASK}"', text)
         return _SECRET_REPR_KEY.sub(rf"\1'{MASK}'", text)
 
     def data(self, value: Any) -> Any:
-        """A copy of a JSON value with secret strings and secret-named keys' values masked."""
+        """A copy of a JSON value with secret strings and secret-named keys' values masked.
+
+        A value nested too deeply to copy is masked as a whole.
+        """
+        try:
+            return self._masked(value)
+        except RecursionError:
+            return MASK
+
+    def _masked(self, value: Any) -> Any:
         if isinstance(value, str):
             return self(value)
         if isinstance(value, list):
-            return [self.data(item) for item in value]
+            return [self._masked(item) for item in value]
         if isinstance(value, dict):
             return {
-                key: MASK if isinstance(key, str) and is_secret_name(key) else self.data(item)
+                key: MASK if isinstance(key, str) and is_secret_name(key) else self._masked(item)
                 for key, item in value.items()
             }
         return value
@@ -87,19 +141,28 @@ class Redactor:
     def excerpt(self, body: bytes | str, limit: int = 200) -> str:
         """A short, single-line, redacted view of a body for error messages and logs.
 
-        A JSON body is redacted value by value, whatever escapes its strings use.
+        A JSON body is redacted value by value, whatever escapes its strings use. A longer
+        text is redacted a window past the limit, and cut only then.
         """
+        slack = max(_EXCERPT_SLACK, self._compiled()[1])
+        window = limit + slack
         if isinstance(body, bytes):
-            body = body[:_EXCERPT_WINDOW].decode("utf-8", "replace")
-        text = body[:_EXCERPT_WINDOW]
-        try:
-            value = json.loads(text)
-        except (ValueError, RecursionError):
-            shown = self(text)
-        else:
-            shown = json.dumps(self.data(value), ensure_ascii=False, separators=(",", ":"))
+            # A character takes at most 4 bytes: this decodes past the window if the body does.
+            body = body[: 4 * (window + 1)].decode("utf-8", "replace")
+        cut = len(body) > window
+        # The window's end may split a secret: the split part lies in the dropped tail.
+        shown = self(body[:window])[:-slack] if cut else self._json_excerpt(body)
         flat = " ".join(shown.split())
-        return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+        if len(flat) <= limit and not cut:
+            return flat
+        return flat[: limit - 3] + "..."
+
+    def _json_excerpt(self, text: str) -> str:
+        try:
+            value = self._masked(json.loads(text))
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except (ValueError, RecursionError):
+            return self(text)
 
 
 class _SecretLogFilter(logging.Filter):
@@ -128,14 +191,26 @@ class _SecretLogFilter(logging.Filter):
 LOG_FILTER = _SecretLogFilter()
 
 
-def guard_logs(secrets: Iterable[str]) -> None:
-    """Redacts these secrets from every record of the guarded loggers from now on.
-
-    Secrets stay registered for the life of the process: a record logged late (after a
-    client closed) must not leak either.
-    """
-    LOG_FILTER.redactor.add(secrets)
+def _install_log_filter() -> None:
     for name in GUARDED_LOGGERS:
         logger = logging.getLogger(name)
         if LOG_FILTER not in logger.filters:
             logger.addFilter(LOG_FILTER)
+
+
+def guard_logs(secrets: Iterable[str]) -> None:
+    """Redacts these secret values from the guarded loggers' records until `unguard_logs`.
+
+    Values under secret-named keys and URL parameters are masked without being registered.
+    """
+    LOG_FILTER.redactor.add(secrets)
+    _install_log_filter()  # again, in case logging was reconfigured since
+
+
+def unguard_logs(secrets: Iterable[str]) -> None:
+    """Undoes one `guard_logs` call with the same values."""
+    LOG_FILTER.redactor.remove(secrets)
+
+
+# Installed at import, so the library's records are masked before any client exists.
+_install_log_filter()

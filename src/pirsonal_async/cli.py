@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import functools
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ from attrs import frozen
 
 from pirsonal_async._redact import Redactor
 from pirsonal_async.client import DEFAULT_BASE_URL, PirsonalClient, bundled_contract
+from pirsonal_async.contract import Function
 from pirsonal_async.errors import RequestValidationError
 from pirsonal_async.generated import Media, Video
 from pirsonal_async.webhooks import WebhookApp, webhook_app
@@ -251,7 +253,7 @@ class Param:
 
 @frozen
 class Signature:
-    """One function of the contract, read from its IDL JSON."""
+    """One function of the bundled contract, as `methods` lists it and `call` reads its params."""
 
     interface: str
     name: str
@@ -266,28 +268,25 @@ class Signature:
     def __str__(self) -> str:
         return f"{self.name}({', '.join(map(str, self.params))}) {self.returns}"
 
+    @classmethod
+    def of(cls, function: Function) -> Signature:
+        returns = function.returns
+        return cls(
+            interface=function.interface,
+            name=function.name,
+            params=tuple(
+                Param(name, ref.type, ref.is_array)
+                for name, ref in zip(function.params, function.param_types, strict=True)
+            ),
+            returns="" if returns is None else "[]" * returns.is_array + returns.type,
+            doc=function.comment,
+        )
 
-def signatures() -> list[Signature]:
+
+@functools.cache
+def signatures() -> tuple[Signature, ...]:
     """Every function of the bundled contract, in IDL order."""
-    found = []
-    for element in bundled_contract().idl:
-        if element.get("type") != "interface":
-            continue
-        for function in element["functions"]:
-            returns = function.get("returns")
-            found.append(
-                Signature(
-                    interface=element["name"],
-                    name=function["name"],
-                    params=tuple(
-                        Param(p["name"], p["type"], p.get("is_array", False))
-                        for p in function["params"]
-                    ),
-                    returns="" if returns is None else "[]" * returns["is_array"] + returns["type"],
-                    doc=function.get("comment", ""),
-                )
-            )
-    return found
+    return tuple(Signature.of(function) for function in bundled_contract())
 
 
 def resolve_method(name: str, known: Sequence[Signature]) -> Signature:
@@ -303,10 +302,11 @@ def resolve_method(name: str, known: Sequence[Signature]) -> Signature:
     raise UsageError(f"unknown method {name!r}{hint} ('pirsonal methods' lists them)")
 
 
-def _string_types() -> set[str]:
+@functools.cache
+def _string_types() -> frozenset[str]:
     """Types whose values are JSON strings: `string` and every enum."""
-    enums = {e["name"] for e in bundled_contract().idl if e.get("type") == "enum"}
-    return {"string", *enums}
+    enums = (e["name"] for e in bundled_contract().idl if e.get("type") == "enum")
+    return frozenset({"string", *enums})
 
 
 def parse_params(signature: Signature, arguments: Sequence[str]) -> list[Any]:

@@ -105,6 +105,7 @@ class PirsonalClient(SezionAPI):
     ) -> None:
         self._credentials = credentials
         self._base_url = base_url.rstrip("/")
+        self._retry = retry
         self._owns_http = http_client is None
         self._http = httpx.AsyncClient(timeout=timeout) if http_client is None else http_client
         self.rpc = RpcClient(
@@ -197,4 +198,5 @@ class PirsonalClient(SezionAPI):
             description=description,
             size=size,
             progress=progress,
+            retry=self._retry,
         )

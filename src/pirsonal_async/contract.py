@@ -165,7 +165,7 @@ class _StructFields:
     field outright (see _PLAIN_TYPES); `optional` the fields that may be null.
     """
 
-    def __init__(self, fields: list[tuple[str, _TypeRef]]) -> None:
+    def __init__(self, fields: list[tuple[str, TypeRef]]) -> None:
         self.required_in_order = tuple(name for name, ref in fields if not ref.optional)
         self.required = frozenset(self.required_in_order)
         self.optional = frozenset(name for name, ref in fields if ref.optional)
@@ -210,7 +210,9 @@ def _struct_check(name: str, fields: _StructFields, tolerate_unknown: bool) -> C
     return check
 
 
-class _TypeRef:
+class TypeRef:
+    """A use of a type: its name (builtin, enum or struct), array or not, null allowed or not."""
+
     __slots__ = ("is_array", "optional", "type")
 
     def __init__(self, type_name: str, is_array: bool, optional: bool) -> None:
@@ -218,13 +220,16 @@ class _TypeRef:
         self.is_array = is_array
         self.optional = optional
 
+    def __repr__(self) -> str:
+        return f"TypeRef({self.type!r}, is_array={self.is_array}, optional={self.optional})"
+
 
 class _Compiler:
     """Builds one check per type reference; struct checks are shared, so recursion works."""
 
     def __init__(
         self,
-        fields: Mapping[str, list[tuple[str, _TypeRef]]],
+        fields: Mapping[str, list[tuple[str, TypeRef]]],
         enums: Mapping[str, Check],
         tolerate_unknown: bool,
     ) -> None:
@@ -238,11 +243,11 @@ class _Compiler:
                 (field, self._non_null(ref)) for field, ref in struct_fields
             )
 
-    def compile(self, ref: _TypeRef) -> Check:
+    def compile(self, ref: TypeRef) -> Check:
         check = self._non_null(ref)
         return _optional(check) if ref.optional else check
 
-    def _non_null(self, ref: _TypeRef) -> Check:
+    def _non_null(self, ref: TypeRef) -> Check:
         """The check of a value other than null (the elements of an optional array may be)."""
         check = _BUILTIN_CHECKS.get(ref.type) or self._enums.get(ref.type)
         if check is None:
@@ -256,32 +261,43 @@ def _check_nothing(value: Any) -> None:
 
 
 class Function:
-    """One function of the contract, with its precompiled param and result checks."""
+    """One function of the contract, with its precompiled param and result checks.
+
+    `params` are the parameter names and `param_types` their types, in order; `returns` is
+    None for a function that returns nothing; `comment` is the IDL comment ("" if none).
+    """
 
     __slots__ = (
         "_lenient",
         "_param_checks",
         "_strict",
+        "comment",
         "has_result",
         "interface",
         "name",
+        "param_types",
         "params",
+        "returns",
     )
 
     def __init__(
         self,
         interface: str,
         name: str,
-        params: tuple[str, ...],
-        has_result: bool,
+        params: Sequence[tuple[str, TypeRef]],
+        returns: TypeRef | None,
+        comment: str,
         param_checks: tuple[Check, ...],
         lenient: Check,
         strict: Check,
     ) -> None:
         self.interface = interface
         self.name = name
-        self.params = params
-        self.has_result = has_result
+        self.params = tuple(param for param, _ in params)
+        self.param_types = tuple(ref for _, ref in params)
+        self.returns = returns
+        self.has_result = returns is not None
+        self.comment = comment
         self._param_checks = param_checks
         self._lenient = lenient
         self._strict = strict
@@ -344,7 +360,7 @@ class Contract:
         params_compiler = _Compiler(loader.struct_fields, loader.enums, tolerate_unknown=False)
         results_compiler = _Compiler(loader.struct_fields, loader.enums, tolerate_unknown=True)
         self._functions: dict[tuple[str, str], Function] = {}
-        for interface, name, params, returns in loader.functions:
+        for interface, name, params, returns, comment in loader.functions:
             lenient: Check
             strict: Check
             if returns is None:
@@ -355,8 +371,9 @@ class Contract:
             self._functions[(interface, name)] = Function(
                 interface,
                 name,
-                tuple(param for param, _ in params),
-                returns is not None,
+                params,
+                returns,
+                comment,
                 tuple(params_compiler.compile(ref) for _, ref in params),
                 lenient,
                 strict,
@@ -393,9 +410,10 @@ class _Loader:
 
     def __init__(self, idl: list[Any]) -> None:
         self.enums: dict[str, Check] = {}
-        self.functions: list[tuple[str, str, list[tuple[str, _TypeRef]], _TypeRef | None]] = []
+        # (interface, name, params, returns, comment) of each function, in IDL order.
+        self.functions: list[tuple[str, str, list[tuple[str, TypeRef]], TypeRef | None, str]] = []
         self.checksum: str | None = None
-        own_fields: dict[str, list[tuple[str, _TypeRef]]] = {}
+        own_fields: dict[str, list[tuple[str, TypeRef]]] = {}
         parents: dict[str, str] = {}
         for index, element in enumerate(idl):
             where = f"contract element {index}"
@@ -425,7 +443,7 @@ class _Loader:
             if ref.type not in known:
                 raise InvalidContract(f"{owner} uses undefined type {ref.type!r}")
 
-    def _field(self, field: Any, where: str) -> tuple[str, _TypeRef]:
+    def _field(self, field: Any, where: str) -> tuple[str, TypeRef]:
         name = _get(field, "name", str, where)
         return name, _type_ref(field, f"{where} field {name!r}", optional_key=True)
 
@@ -440,14 +458,18 @@ class _Loader:
             ]
             returns = function.get("returns")
             ref = None if returns is None else _type_ref(returns, f"{where} returns", True)
-            self.functions.append((interface, name, params, ref))
+            # Documentation only: a missing or odd comment is no reason to reject a contract.
+            comment = function.get("comment")
+            self.functions.append(
+                (interface, name, params, ref, comment if isinstance(comment, str) else "")
+            )
 
     def _flatten(
         self,
         name: str,
-        own_fields: dict[str, list[tuple[str, _TypeRef]]],
+        own_fields: dict[str, list[tuple[str, TypeRef]]],
         parents: dict[str, str],
-    ) -> list[tuple[str, _TypeRef]]:
+    ) -> list[tuple[str, TypeRef]]:
         chain = [name]
         while parents[chain[-1]]:
             parent = parents[chain[-1]]
@@ -459,19 +481,19 @@ class _Loader:
             chain.append(parent)
         return [field for struct in reversed(chain) for field in own_fields[struct]]
 
-    def _references(self) -> Iterator[tuple[str, _TypeRef]]:
+    def _references(self) -> Iterator[tuple[str, TypeRef]]:
         for struct, fields in self.struct_fields.items():
             for field, ref in fields:
                 yield f"struct {struct!r} field {field!r}", ref
-        for interface, name, params, returns in self.functions:
+        for interface, name, params, returns, _ in self.functions:
             for param, ref in params:
                 yield f"function {interface}.{name} param {param!r}", ref
             if returns is not None:
                 yield f"function {interface}.{name} returns", returns
 
 
-def _type_ref(obj: Any, where: str, optional_key: bool) -> _TypeRef:
-    return _TypeRef(
+def _type_ref(obj: Any, where: str, optional_key: bool) -> TypeRef:
+    return TypeRef(
         _get(obj, "type", str, where),
         _get(obj, "is_array", bool, where, default=False),
         _get(obj, "optional", bool, where, default=False) if optional_key else False,

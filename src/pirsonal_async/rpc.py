@@ -17,7 +17,7 @@ import httpx
 from attrs import frozen
 
 from pirsonal_async._envelope import encode, match_replies, parse_body, to_request, to_result
-from pirsonal_async._redact import Redactor, guard_logs, is_secret_name
+from pirsonal_async._redact import Redactor, guard_logs, is_secret_name, unguard_logs
 from pirsonal_async.contract import IDL_METHOD, Contract
 from pirsonal_async.errors import (
     HttpStatusError,
@@ -71,23 +71,25 @@ class _Response:
 
 @frozen
 class _Failed:
-    """An attempt that failed in transport; `outcome` is None when it must not be retried."""
+    """An attempt that failed; `outcome` is None when it must not be retried.
+
+    `outcome_unknown` is for a failed exchange only: an `HttpStatus` outcome leaves it to the
+    `HttpStatusError` made from the status.
+    """
 
     outcome: Outcome | None
     description: str
-    outcome_unknown: bool
-    status: int | None = None
-    retry_after: float | None = None
+    outcome_unknown: bool = False
 
 
 class RpcClient:
     """A Barrister JSON-RPC 2.0 client for one endpoint.
 
     `params` are query parameters added to every request (Pirsonal's credentials); any whose
-    name contains "secret" (any case), and every value in `secrets`, is kept out of logs,
-    reprs and errors. With a `contract` (a `Contract` or its IDL JSON list), params are
-    checked before sending and results after receiving; unknown keys in results are allowed
-    unless `strict`. Request ids are "1", "2", ... per client. `sleep` and `random` are the
+    name contains "secret", "password" or "token" (any case), and every value in `secrets`, is
+    kept out of logs, reprs and errors. With a `contract` (a `Contract` or its IDL JSON list),
+    params are checked before sending and results after receiving; unknown keys in results are
+    allowed unless `strict`. Request ids are "1", "2", ... per client. `sleep` and `random` are the
     retry delay's sleep and jitter source (replace them in tests). An `http_client` passed in
     is used as is and left open by `aclose()`; otherwise the client owns one.
     """
@@ -111,14 +113,18 @@ class RpcClient:
         random: Callable[[], float] = random_module.random,
     ) -> None:
         query = dict(params or {})
-        known = [*secrets, *(value for name, value in query.items() if is_secret_name(name))]
-        self._redactor = Redactor(known)
+        explicit = list(secrets)
+        in_params = [value for name, value in query.items() if is_secret_name(name)]
+        self._redactor = Redactor([*explicit, *in_params])
         base = self._parse_url(url)
-        in_url = [v for name, v in base.params.items() if is_secret_name(name)]
-        self._redactor.add([*in_url, base.password or ""])
-        guard_logs([*known, *in_url, base.password or ""])
         if max_response_bytes < 1:
             raise ValueError(f"max_response_bytes must be >= 1, got {max_response_bytes}")
+        in_url = [value for name, value in base.params.items() if is_secret_name(name)]
+        self._redactor.add([*in_url, base.password or ""])
+        # httpx logs `self._url`, whose query it has percent-encoded whole: the log filter
+        # masks secret-named params and the URL password by their place, not their value.
+        self._guarded = explicit
+        guard_logs(self._guarded)
         self._url = base.copy_merge_params(query)
         self._owns_http = http_client is None
         self._http = httpx.AsyncClient(timeout=timeout) if http_client is None else http_client
@@ -162,7 +168,9 @@ class RpcClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Closes the httpx client if this client created it."""
+        """Closes the httpx client if this client created it; unregisters its log secrets."""
+        unguard_logs(self._guarded)
+        self._guarded = []
         if self._owns_http:
             await self._http.aclose()
 
@@ -268,7 +276,7 @@ class RpcClient:
 
         `methods` decide what may be retried; `method` names the call in errors (None: a batch).
         """
-        if self._log_bodies:
+        if self._log_bodies and logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", self._redactor.excerpt(body, _LOGGED_BODY_CHARS))
         attempt = 1
         while True:
@@ -293,7 +301,7 @@ class RpcClient:
             attempt += 1
 
     def _accept(self, response: _Response, method: str | None) -> bytes:
-        if self._log_bodies:
+        if self._log_bodies and logger.isEnabledFor(logging.DEBUG):
             shown = self._redactor.excerpt(response.content, _LOGGED_BODY_CHARS)
             logger.debug("reply body: %s", shown)
         if not response.complete:
@@ -307,9 +315,6 @@ class RpcClient:
         return _Failed(
             HttpStatus(response.status, retry_after),
             f"HTTP {response.status} {response.reason}" + (f": {excerpt}" if excerpt else ""),
-            outcome_unknown=response.status >= 500,
-            status=response.status,
-            retry_after=retry_after,
         )
 
     async def _post(self, body: bytes) -> _Response | _Failed:
@@ -358,12 +363,12 @@ async def _read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bo
 
 def _transport_error(failed: _Failed, method: str | None, attempts: int) -> TransportError:
     tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-    if failed.status is not None:
+    if isinstance(failed.outcome, HttpStatus):
         return HttpStatusError(
             failed.description + tries,
             method=method,
-            status=failed.status,
-            retry_after=failed.retry_after,
+            status=failed.outcome.status,
+            retry_after=failed.outcome.retry_after,
             attempts=attempts,
         )
     if failed.outcome_unknown:
@@ -412,7 +417,8 @@ class BatchFuture(asyncio.Future[T]):
     """The result of a batched call: an asyncio future that refuses to be awaited too early.
 
     Awaiting it inside the batch's `async with` block would wait forever, since the batch is
-    only sent at the block's exit, so that raises RuntimeError instead.
+    only sent at the block's exit, so that raises RuntimeError instead. Only a direct `await`
+    is caught: `asyncio.gather(future)` inside the block still waits forever.
     """
 
     def __init__(self, batch: Batch, *, loop: asyncio.AbstractEventLoop) -> None:
@@ -421,7 +427,10 @@ class BatchFuture(asyncio.Future[T]):
 
     def __await__(self) -> Generator[Any, None, T]:
         if not self.done() and self._batch.is_open:
-            raise RuntimeError("a batched call's result is awaited after its `async with` block")
+            raise RuntimeError(
+                "a batched call's result is awaited inside its `async with` block; "
+                "the batch is only sent when the block exits"
+            )
         return super().__await__()
 
 

@@ -21,7 +21,15 @@ losslessly in the RFC 8187 form `UTF-8''<percent-encoded UTF-8>` (e.g. `café.mp
 Every rule above is checked before a byte is sent. A source whose size changes while it is read
 (a file still being written) aborts the upload before the server gets a complete body.
 An upload is never retried once the source has been read from; a connection that fails before
-that (nothing was sent) is retried once.
+that (nothing was sent) is retried as the `RetryPolicy` allows, after its delay.
+
+The reply is read up to 1 MB. Its `error` is mapped by the function that maps a JSON-RPC
+reply's (`_envelope._error`): a code gives the same class, and a malformed error object (a code
+that is not an integer, a message that is not a string) is a `ProtocolError`. The upload reply's
+looser envelope needs no other mapping: it has no `jsonrpc` member, which `_error` never reads,
+and an `error` that is a plain string is passed on as the message of Pirsonal's error without a
+code (`UnspecifiedError`). A Pirsonal error wins over the HTTP status; a malformed one in a
+non-200 reply gives way to the `HttpStatusError`.
 """
 
 from __future__ import annotations
@@ -30,8 +38,10 @@ import asyncio
 import inspect
 import io
 import json
+import logging
 import mimetypes
 import os
+import random as random_module
 import re
 import stat
 import unicodedata
@@ -40,18 +50,21 @@ from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
+from attrs import frozen
 
-from pirsonal_async._redact import Redactor, guard_logs
+from pirsonal_async._envelope import _error
+from pirsonal_async._redact import Redactor
 from pirsonal_async.errors import (
     HttpStatusError,
     ProtocolError,
     RequestValidationError,
     RpcError,
     TransportError,
-    error_from_reply,
 )
 from pirsonal_async.generated import DecodeError
 from pirsonal_async.generated.types import Media
+from pirsonal_async.retry import Failure, RetryPolicy
+from pirsonal_async.rpc import _FAILURES, _NEVER_SENT, DEFAULT_RETRY, Sleep, _read_at_most
 
 __all__ = [
     "CHUNK_SIZE",
@@ -72,6 +85,8 @@ CHUNK_SIZE = 64 * 1024
 # a 50 MB upload read 64 KiB per hop took 1.4-1.8x the wall time of raw httpx. 1 MiB blocks were
 # no faster than 512 KiB but nearly doubled the peak RSS growth (~9 MB instead of ~5 MB).
 _BLOCK_CHUNKS = 8
+# The reply is a small `{error, media}` object; anything bigger is not read into memory.
+_MAX_REPLY_BYTES = 1024 * 1024
 
 UploadSource = (
     str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | AsyncIterable[bytes]
@@ -87,6 +102,8 @@ _ATTR_CHAR_PUNCTUATION = "!#$&+-.^_`|~"
 _SECRET_PARAMS = ("accountSecret", "templateSecret")
 # The `.method` of errors raised here: uploads are plain HTTP, not an RPC method.
 _METHOD = "upload"
+
+logger = logging.getLogger("pirsonal_async")
 
 
 class UploadSourceChanged(RequestValidationError):
@@ -115,6 +132,9 @@ async def upload_media(
     description: str | None = None,
     size: int | None = None,
     progress: Progress | None = None,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Sleep = asyncio.sleep,
+    random: Callable[[], float] = random_module.random,
 ) -> Media:
     """Upload one media file and return the stored `Media` (its `id` goes in `InputMedia`).
 
@@ -124,7 +144,8 @@ async def upload_media(
     objects, and is checked against paths, bytes and seekable files. A path also gives the
     default `filename` (pass `filename=""` to send none), and the file name gives the default
     `content_type`. A file object is read from its current position. Opening a path raises
-    `OSError` as `open()` does.
+    `OSError` as `open()` does. A connection that fails before the source is read is retried as
+    `retry` allows; `sleep` and `random` are the delay's sleep and jitter source.
 
     Raises `RequestValidationError` (nothing sent), `UploadSourceChanged`, `TransportError`
     (`HttpStatusError` for a status other than 200), `ProtocolError`, or the `PirsonalError`
@@ -137,13 +158,14 @@ async def upload_media(
         headers = _upload_headers(
             content_type=content_type, size=body.size, filename=name, description=description
         )
-        secrets = [query[key] for key in _SECRET_PARAMS if query.get(key)]
-        guard_logs(secrets)  # httpx logs the request URL, which carries the secret
-        redact = Redactor(secrets)
-        response = await _send(http, url, query, headers, body, progress, redact)
+        # httpx logs the URL with the secrets percent-encoded: the log filter masks them by
+        # name. Errors quote them in other spellings, so those are masked by value.
+        redact = Redactor(query[key] for key in _SECRET_PARAMS if query.get(key))
+        request = _UploadRequest(http, url, query, headers, body, progress, redact)
+        reply = await _send(request, retry, sleep, random)
     finally:
         body.close()
-    return _decode_reply(response.status_code, response.content, redact)
+    return _decode_reply(reply, redact)
 
 
 _ChunkReader = Callable[[bool], AsyncIterator[bytes]]
@@ -219,12 +241,14 @@ def _path_source(path: str | bytes, size: int | None) -> _Source:
 
 
 def _file_source(file: IO[bytes], size: int | None) -> _Source:
-    if size is None:
-        if not file.seekable():
-            raise _invalid("size", "required when the file object is not seekable")
+    if file.seekable():
         start = file.tell()
-        size = file.seek(0, io.SEEK_END) - start
+        remaining = max(0, file.seek(0, io.SEEK_END) - start)
         file.seek(start)
+        _check_declared_size(size, remaining, "the file")
+        size = remaining
+    elif size is None:
+        raise _invalid("size", "required when the file object is not seekable")
     name = getattr(file, "name", None)
     default_name = os.path.basename(name) if isinstance(name, str) else None
     # The caller's object is read in bounded CHUNK_SIZE reads: its own cost per read is unknown.
@@ -310,33 +334,83 @@ def _reject_controls(value: str, field: str) -> None:
             raise _invalid(field, f"control character {char!r} at index {index} is not allowed")
 
 
+@frozen
+class _UploadRequest:
+    """Everything one POST of the upload needs; each send streams `body` afresh."""
+
+    http: httpx.AsyncClient
+    url: str
+    query: Mapping[str, str]
+    headers: dict[str, str]
+    body: _Source
+    progress: Progress | None
+    redact: Redactor
+
+
+@frozen
+class _Reply:
+    status: int
+    content: bytes
+    complete: bool  # False when the reply was longer than _MAX_REPLY_BYTES
+
+
+@frozen
+class _Failed:
+    """An attempt that failed in httpx, as redacted text (httpx's error quotes the URL)."""
+
+    failure: Failure | None
+    description: str
+    never_sent: bool
+
+
 async def _send(
-    http: httpx.AsyncClient,
-    url: str,
-    query: Mapping[str, str],
-    headers: dict[str, str],
-    body: _Source,
-    progress: Progress | None,
-    redact: Redactor,
-) -> httpx.Response:
-    attempts = 0
+    request: _UploadRequest, retry: RetryPolicy, sleep: Sleep, random: Callable[[], float]
+) -> _Reply:
+    attempt = 1
     while True:
-        attempts += 1
-        request = http.build_request(
-            "POST", url, params=dict(query), headers=headers, content=_stream(body, progress)
+        result = await _post(request)
+        if isinstance(result, _Reply):
+            return result
+        delay = None
+        # Once a byte of the source was read, a retry could send different bytes.
+        if result.failure is Failure.NOT_SENT and not request.body.touched:
+            delay = retry.delay(_METHOD, attempt, Failure.NOT_SENT, random())
+        if delay is None:
+            raise TransportError(
+                f"upload failed: {result.description}",
+                method=_METHOD,
+                outcome_unknown=request.body.touched and not result.never_sent,
+                attempts=attempt,
+            )
+        logger.warning(
+            "%s: %s; retrying in %.2f s (attempt %d of %d)",
+            _METHOD,
+            result.description,
+            delay,
+            attempt + 1,
+            retry.max_attempts,
         )
-        try:
-            return await http.send(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            failure: httpx.TransportError = exc
-            # No byte of the body was read, so nothing can have been stored: try once more.
-            retry = attempts == 1 and not body.touched
-        except httpx.TransportError as exc:
-            failure, retry = exc, False
-        if not retry:
-            # Raised outside the except block: httpx's error quotes the URL, and its secret,
-            # and would otherwise stay reachable as the new error's __context__.
-            raise _transport_error(failure, redact, body.touched, attempts)
+        await sleep(delay)
+        attempt += 1
+
+
+async def _post(request: _UploadRequest) -> _Reply | _Failed:
+    """The one place that talks to httpx; its errors come back as values, redacted."""
+    try:
+        async with request.http.stream(
+            "POST",
+            request.url,
+            params=dict(request.query),
+            headers=request.headers,
+            content=_stream(request.body, request.progress),
+        ) as response:
+            content, complete = await _read_at_most(response, _MAX_REPLY_BYTES)
+            return _Reply(response.status_code, content, complete)
+    except httpx.HTTPError as error:
+        failure = next((kind for cls, kind in _FAILURES if isinstance(error, cls)), None)
+        detail = request.redact(str(error))
+        description = type(error).__name__ + (f": {detail}" if detail else "")
+        return _Failed(failure, description, never_sent=isinstance(error, _NEVER_SENT))
 
 
 async def _stream(body: _Source, progress: Progress | None) -> AsyncIterator[bytes]:
@@ -378,56 +452,55 @@ async def _report(progress: Progress | None, sent: int, total: int) -> None:
             await result
 
 
-def _decode_reply(status: int, content: bytes, redact: Redactor) -> Media:
+def _decode_reply(reply: _Reply, redact: Redactor) -> Media:
     """The `{error, media}` reply as `Media`, or the error it carries.
 
     A Pirsonal error code wins over the HTTP status; otherwise a status other than 200 is an
     `HttpStatusError` (like every other call of the library) and a 200 that is not a
     `{error, media}` object is a `ProtocolError`.
     """
-    try:
-        reply = json.loads(content)
-    except ValueError:
-        reply = None
-    error = reply.get("error") if isinstance(reply, dict) else None
-    if error:
-        raise _reply_error(error, redact)
-    if status != 200:
+    body = _parse(reply.content) if reply.complete else None
+    error = _reply_error(body, redact)
+    if isinstance(error, RpcError):
+        raise error
+    if reply.status != 200:
+        excerpt = redact.excerpt(reply.content)
         raise HttpStatusError(
-            f"upload answered HTTP {status}: {redact.excerpt(content)}",
+            f"upload answered HTTP {reply.status}" + (f": {excerpt}" if excerpt else ""),
             method=_METHOD,
-            status=status,
+            status=reply.status,
         )
-    if not isinstance(reply, dict):
+    if not reply.complete:
+        raise ProtocolError(f"upload reply is larger than {_MAX_REPLY_BYTES} bytes", method=_METHOD)
+    if error is not None:
+        raise error
+    if not isinstance(body, dict):
         raise ProtocolError(
-            f"upload reply is not a JSON object: {redact.excerpt(content)}", method=_METHOD
+            f"upload reply is not a JSON object: {redact.excerpt(reply.content)}", method=_METHOD
         )
-    media = reply.get("media")
+    media = body.get("media")
     if not isinstance(media, dict):
         raise ProtocolError("upload reply has neither an error nor a media object", method=_METHOD)
     try:
         return Media.from_json(media, path="media")
     except DecodeError as exc:
         problem = str(exc)
-    raise ProtocolError(f"upload reply: {problem}", method=_METHOD, data=redact.data(reply))
+    raise ProtocolError(f"upload reply: {problem}", method=_METHOD, data=redact.data(body))
 
 
-def _reply_error(error: Any, redact: Redactor) -> RpcError:
-    """`error` is a `{code, message, data}` object or, from some servers, just a message."""
-    if not isinstance(error, dict):
-        return error_from_reply(None, redact(str(error)), None, _METHOD)
-    code = error.get("code")
-    known_code = code if isinstance(code, int) and not isinstance(code, bool) else None
-    message = redact(str(error.get("message", "")))
-    return error_from_reply(known_code, message, redact.data(error.get("data")), _METHOD)
+def _parse(content: bytes) -> Any:
+    """The reply's JSON value, or None when it is not JSON (an HTML error page, say)."""
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError):
+        return None
 
 
-def _transport_error(
-    exc: httpx.TransportError, redact: Redactor, sent: bool, attempts: int
-) -> TransportError:
-    return TransportError(
-        f"upload failed: {type(exc).__name__}: {redact(str(exc))}",
-        method=_METHOD,
-        outcome_unknown=sent,
-        attempts=attempts,
-    )
+def _reply_error(body: Any, redact: Redactor) -> RpcError | ProtocolError | None:
+    error = body.get("error") if isinstance(body, dict) else None
+    if not error:
+        return None
+    if isinstance(error, str):
+        # Some servers send the message alone: Pirsonal's documented error without a code.
+        error = {"message": error}
+    return _error(error, _METHOD, redact)

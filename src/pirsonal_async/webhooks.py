@@ -43,7 +43,7 @@ def parse_webhook(body: bytes | str) -> Video:
     """
     try:
         data = json.loads(body)
-    except ValueError as exc:  # also covers UnicodeDecodeError for undecodable bytes
+    except (ValueError, RecursionError) as exc:  # also undecodable bytes, or nesting too deep
         raise WebhookError(f"webhook body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise WebhookError(f"webhook body is not a Video object but a JSON {type(data).__name__}")

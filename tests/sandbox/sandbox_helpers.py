@@ -87,3 +87,16 @@ async def call(http: httpx.AsyncClient, method: str, *params: Any) -> Any:
     reply = await rpc(http, f"SezionAPI.{method}", *params)
     assert "error" not in reply, reply
     return reply["result"]
+
+
+# Webhook URLs that registration refuses, with the problem it names; none may echo the token.
+BAD_WEBHOOK_URLS = {
+    "http://[::1/hook?token=s3cr3t": "Invalid port: ':1'",
+    "http://hook.test/\x00?token=s3cr3t": (
+        "Invalid non-printable ASCII character in URL, '\\x00' at position 17."
+    ),
+    "http://xn--/hook?token=s3cr3t": "Malformed A-label, no Punycode eligible content found",
+    "ftp://hook.test/hook?token=s3cr3t": "not an absolute http:// or https:// URL",
+    "/hook?token=s3cr3t": "not an absolute http:// or https:// URL",
+    "http:///hook?token=s3cr3t": "not an absolute http:// or https:// URL",
+}

@@ -9,9 +9,11 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import pytest
 from sandbox_helpers import (
     ACCOUNT_ID,
     ACCOUNT_SECRET,
+    BAD_WEBHOOK_URLS,
     PROFILE,
     account_query,
     call,
@@ -22,6 +24,7 @@ from sandbox_helpers import (
 
 from pirsonal_async.generated.contract import CONTRACT
 from pirsonal_async.sandbox import SandboxState, serve_sandbox
+from pirsonal_async.sandbox.__main__ import parse_args
 
 AddMedia = Callable[..., str]
 
@@ -221,6 +224,7 @@ async def test_webhook_control_errors(client: httpx.AsyncClient, state: SandboxS
         ({"url": "http://x"}, scoped, 200, 1015),
         ({"url": "http://x", "templateID": "missing"}, account_query(), 200, 1000),
         ({"url": "ftp://x"}, account_query(), 400, -32602),
+        ({"url": 5}, account_query(), 400, -32602),
         ({"url": "http://x", "templateID": 5}, account_query(), 400, -32602),
         (["http://x"], account_query(), 400, -32602),
     ]
@@ -228,6 +232,19 @@ async def test_webhook_control_errors(client: httpx.AsyncClient, state: SandboxS
         response = await post(body, query)
         assert (response.status_code, response.json()["error"]["code"]) == (status, code)
     assert (await client.get("/sandbox/webhooks")).json()["error"]["code"] == 1015
+    assert state.webhooks == {}
+
+
+@pytest.mark.parametrize(("url", "problem"), BAD_WEBHOOK_URLS.items())
+async def test_a_webhook_url_httpx_cannot_post_to_is_a_400(
+    client: httpx.AsyncClient, state: SandboxState, url: str, problem: str
+) -> None:
+    response = await client.post("/sandbox/webhooks", params=account_query(), json={"url": url})
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {"code": -32602, "message": f"'url': bad webhook URL: {problem}"}
+    }
+    assert "s3cr3t" not in response.text
     assert state.webhooks == {}
 
 
@@ -340,3 +357,20 @@ async def test_the_command_line_prints_where_it_listens() -> None:
         process.terminate()
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     assert b"cli-secret" not in stderr
+
+
+@pytest.mark.parametrize(("url", "problem"), BAD_WEBHOOK_URLS.items())
+def test_the_command_line_refuses_a_bad_webhook_url_without_echoing_it(
+    capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        parse_args(["--webhook", "http://hook.test/ok", "--webhook", url])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.endswith(f"error: argument --webhook: bad webhook URL: {problem}\n")
+    assert "s3cr3t" not in err
+
+
+def test_the_command_line_keeps_good_webhook_urls() -> None:
+    urls = ["http://hook.test/a?token=t", "https://hook.test/b"]
+    assert parse_args(["--webhook", urls[0], "--webhook", urls[1]]).webhook == urls

@@ -7,12 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_helpers import ACCOUNT_ID, ACCOUNT_SECRET, PROFILE, template_spec, video_spec
+from sandbox_helpers import (
+    ACCOUNT_ID,
+    ACCOUNT_SECRET,
+    BAD_WEBHOOK_URLS,
+    PROFILE,
+    template_spec,
+    video_spec,
+)
 
 from pirsonal_async.contract import Contract
 from pirsonal_async.sandbox import SandboxState
 from pirsonal_async.sandbox.rpc_server import RpcFault
-from pirsonal_async.sandbox.state import Principal, iso_ms, new_id
+from pirsonal_async.sandbox.state import Principal, check_webhook_url, iso_ms, new_id
 
 AddMedia = Callable[..., str]
 
@@ -390,3 +397,22 @@ async def test_deleting_a_video_releases_its_waiters(state: SandboxState) -> Non
     video_id = state.video_new(template_id, {"name": "v"})
     state.video_delete(video_id)
     await state.wait_rendered(video_id)
+
+
+@pytest.mark.parametrize(("url", "problem"), BAD_WEBHOOK_URLS.items())
+def test_a_webhook_url_httpx_cannot_post_to_is_refused_without_echoing_it(
+    state: SandboxState, url: str, problem: str
+) -> None:
+    template_id = state.template_new(template_spec())
+    for target in (None, template_id):
+        with pytest.raises(ValueError) as caught:
+            state.add_webhook(url, target)
+        assert str(caught.value) == f"bad webhook URL: {problem}"
+        # Not chained: a traceback shows no httpx error that could quote the URL.
+        assert caught.value.__context__ is None
+    assert state.webhooks == {}
+
+
+def test_check_webhook_url_accepts_absolute_http_urls() -> None:
+    for url in ("http://hook.test/", "HTTPS://Hook.test:8443/a?token=t", "http://[::1]:9/h"):
+        check_webhook_url(url)

@@ -260,3 +260,36 @@ async def test_the_webhook_on_the_wire() -> None:
     video: dict[str, Any] = json.loads(body)
     assert (video["id"], video["status"]) == (video_id, {"code": "done"})
     assert [d.error for d in state.deliveries] == [None]
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("http://[::1/hook?token=s3cr3t", "InvalidURL"),
+        ("http://hook.test/\x00?token=s3cr3t", "InvalidURL"),
+        ("http://xn--/hook?token=s3cr3t", "IDNAError"),
+    ],
+)
+async def test_a_malformed_url_put_in_the_state_directly_is_a_failed_delivery(
+    client: httpx.AsyncClient,
+    state: SandboxState,
+    webhooks: Webhooks,
+    caplog: pytest.LogCaptureFixture,
+    url: str,
+    error: str,
+) -> None:
+    template_id = await call(client, "Template_New", BLANK)
+    # Bypasses add_webhook's check, as code that edits `state.webhooks` itself would.
+    state.webhooks[None] = [url, "http://hook.test/after"]
+    with caplog.at_level(logging.DEBUG):
+        video_id = await call(client, "Template_Video_New", template_id, {"name": "v"})
+        await state.wait_rendered(video_id)
+    [notification] = state.notifications
+    assert (notification.video_id, notification.url) == (video_id, url)
+    assert (notification.status_code, notification.error) == (None, error)
+    # The delivery went on to the next URL: the rendering task did not die.
+    assert [str(r.url) for r in webhooks.requests] == ["http://hook.test/after"]
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"failed: {error}" in logged
+    assert "s3cr3t" not in logged
+    assert not any(r.exc_info for r in caplog.records)

@@ -26,7 +26,8 @@ a failed delivery (`state.notifications`, `GET /sandbox/notifications`), with no
 
 Webhooks (the contract has no method for them): `--webhook URL` or `serve_sandbox(webhooks=...)`
 for every template, `state.add_webhook(url, template_id=None)`, or `POST /sandbox/webhooks` with
-`{"url": ..., "templateID": ...}` and the account credentials in the query string.
+`{"url": ..., "templateID": ...}` and the account credentials in the query string. Each URL must
+be an absolute http(s) URL that httpx can post to; any other is refused when it is registered.
 
 Errors (the vendor's codes and messages; a detail may follow the message after a colon):
 1000 unknown template · 1001 unknown media (also a `sezionID`/`pirsonalID` in `inputMedias`) ·

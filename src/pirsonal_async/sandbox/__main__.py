@@ -11,7 +11,12 @@ import uvicorn
 
 from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
 from pirsonal_async.sandbox.server import base_url, bind_socket
-from pirsonal_async.sandbox.state import DEFAULT_MEDIA_QUOTA, SandboxState, new_id
+from pirsonal_async.sandbox.state import (
+    DEFAULT_MEDIA_QUOTA,
+    SandboxState,
+    check_webhook_url,
+    new_id,
+)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -34,6 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--webhook",
         action="append",
         default=[],
+        type=_webhook_url,
         metavar="URL",
         help="a URL that receives every rendered video (repeatable)",
     )
@@ -48,6 +54,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.render_delay < 0:
         parser.error("--render-delay must not be negative")
     return args
+
+
+def _webhook_url(url: str) -> str:
+    try:
+        check_webhook_url(url)
+    except ValueError as exc:
+        # argparse prints this message alone: the URL, which may hold a token, is not echoed.
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return url
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,7 +4,7 @@ Pirsonal manages webhooks in its web UI (the contract has no method for them), s
 offers `POST /sandbox/webhooks` with `{"url": ..., "templateID": ...}` (templateID optional: omit
 it for every template), `GET /sandbox/webhooks` and `GET /sandbox/notifications`, all with the
 account credentials in the query string like `/api`. Replies are `{"error": null, ...}`, or
-`{"error": {"code", "message"}}` (HTTP 400 with code -32602 for a malformed body).
+`{"error": {"code", "message"}}` (HTTP 400 with code -32602 for a malformed body or URL).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 
 from pirsonal_async.sandbox import faults
 from pirsonal_async.sandbox.rpc_server import INVALID_PARAMS, RpcFault
-from pirsonal_async.sandbox.state import SandboxState
+from pirsonal_async.sandbox.state import SandboxState, check_webhook_url
 
 
 async def add_webhook(request: Request) -> JSONResponse:
@@ -75,8 +75,12 @@ def _webhook_spec(body: bytes) -> tuple[str, str | None]:
     if not isinstance(spec, dict):
         raise RpcFault(INVALID_PARAMS, 'expected a JSON object {"url": ..., "templateID": ...}')
     url, template_id = spec.get("url"), spec.get("templateID")
-    if not (isinstance(url, str) and url.startswith(("http://", "https://"))):
-        raise RpcFault(INVALID_PARAMS, "'url' must be an http(s) URL")
+    if not isinstance(url, str):
+        raise RpcFault(INVALID_PARAMS, "'url' must be a string")
+    try:
+        check_webhook_url(url)
+    except ValueError as exc:
+        raise RpcFault(INVALID_PARAMS, f"'url': {exc}") from None
     if template_id is not None and not isinstance(template_id, str):
         raise RpcFault(INVALID_PARAMS, "'templateID' must be a string")
     return url, template_id

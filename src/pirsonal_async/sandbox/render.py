@@ -86,8 +86,10 @@ class Renderer:
             response = await self._client().post(url, content=body)
             status_code = response.status_code
             error = None if status_code == 200 else f"HTTP {status_code}"
-        except httpx.HTTPError as exc:
-            # The exception's text may repeat the URL, whose path or query can hold a token.
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
+            # A URL put into `state.webhooks` directly skips registration's check and fails
+            # here (InvalidURL, or UnicodeError for a bad IDNA host). The exception's text may
+            # repeat the URL, whose path or query can hold a token: only its class is kept.
             error = type(exc).__name__
         if error is not None:
             logger.warning(
@@ -106,5 +108,8 @@ class Renderer:
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return "a malformed URL"
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"

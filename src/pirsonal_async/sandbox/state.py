@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+import httpx
 from attrs import define, field, frozen
 
 from pirsonal_async.sandbox import faults, outputs, scripts
@@ -45,6 +46,24 @@ def utc_now() -> datetime:
 def new_id() -> str:
     """A 24-hex-digit ID, shaped like Pirsonal's (MongoDB-style) IDs."""
     return secrets.token_hex(12)
+
+
+def check_webhook_url(url: str) -> None:
+    """Raises ValueError unless `url` is an absolute http(s) URL that httpx can post to.
+
+    The message names the problem without quoting the URL, whose path or query may hold a token.
+    """
+    try:
+        parsed = httpx.URL(url)
+        host = parsed.host  # an IDNA host that httpx accepts may still fail to decode here
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        problem = str(exc)
+    else:
+        if parsed.scheme in ("http", "https") and host:
+            return
+        problem = "not an absolute http:// or https:// URL"
+    # Raised outside the except block, so httpx's error is not chained to it.
+    raise ValueError(f"bad webhook URL: {problem}")
 
 
 def iso_ms(moment: datetime) -> str:
@@ -255,7 +274,11 @@ class SandboxState:
         return [*self.webhooks.get(None, []), *self.webhooks.get(template_id, [])]
 
     def add_webhook(self, url: str, template_id: str | None = None) -> None:
-        """Registers a URL that receives every video of `template_id` (None: every template)."""
+        """Registers a URL that receives every video of `template_id` (None: every template).
+
+        Raises ValueError for a URL that is not an absolute http(s) URL (`check_webhook_url`).
+        """
+        check_webhook_url(url)
         if template_id is not None:
             self._template(template_id)
         urls = self.webhooks.setdefault(template_id, [])
