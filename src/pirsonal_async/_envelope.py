@@ -111,7 +111,7 @@ def to_result(
             f"reply id {shown} does not match request id {request_id!r}", method=method
         )
     if has_error:
-        raise _error(reply["error"], method, redactor)
+        raise decode_error(reply["error"], method, redactor)
     result = reply["result"]
     if contract is not None and method != IDL_METHOD:
         violation = _result_violation(contract, method, result, strict)
@@ -130,7 +130,7 @@ def _result_violation(
     return None
 
 
-def _error(error: Any, method: str | None, redactor: Redactor) -> RpcError | ProtocolError:
+def decode_error(error: Any, method: str | None, redactor: Redactor) -> RpcError | ProtocolError:
     if not isinstance(error, dict):
         return ProtocolError(
             f'reply "error" is a JSON {_kind(error)}, not an object', method=method
@@ -178,7 +178,7 @@ def match_replies(
     array (a server rejecting the whole batch) is raised as that error.
     """
     if isinstance(replies, dict) and "error" in replies:
-        raise _error(replies["error"], None, redactor)
+        raise decode_error(replies["error"], None, redactor)
     if not isinstance(replies, list):
         raise ProtocolError(f"batch reply is a JSON {_kind(replies)}, not an array", method=None)
     wanted = {request_id for request_id, _ in calls}

@@ -17,6 +17,7 @@ import httpx
 from attrs import frozen
 
 from pirsonal_async._envelope import encode, match_replies, parse_body, to_request, to_result
+from pirsonal_async._http import http_failure, read_at_most
 from pirsonal_async._redact import Redactor, guard_logs, is_secret_name, unguard_logs
 from pirsonal_async.contract import IDL_METHOD, Contract
 from pirsonal_async.errors import (
@@ -40,20 +41,6 @@ _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 # How much of a non-200 body is read, for the error's excerpt.
 _ERROR_BODY_BYTES = 8192
 _LOGGED_BODY_CHARS = 10_000
-
-# httpx failures by what they mean for a retry; anything else is final.
-_FAILURES: tuple[tuple[type[httpx.HTTPError], Failure], ...] = (
-    (httpx.ConnectTimeout, Failure.NOT_SENT),
-    (httpx.PoolTimeout, Failure.NOT_SENT),
-    (httpx.ConnectError, Failure.NOT_SENT),
-    (httpx.TimeoutException, Failure.TIMEOUT),
-    (httpx.ReadError, Failure.CONNECTION_LOST),
-    (httpx.WriteError, Failure.CONNECTION_LOST),
-    (httpx.CloseError, Failure.CONNECTION_LOST),
-    (httpx.RemoteProtocolError, Failure.CONNECTION_LOST),
-)
-# Final failures raised before anything was sent (bad URL scheme, proxy, our own HTTP misuse).
-_NEVER_SENT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError, httpx.ProxyError)
 
 
 def _identity(value: Any) -> Any:
@@ -326,7 +313,7 @@ class RpcClient:
                 limit = self._max_response_bytes
                 if response.status_code != 200:
                     limit = _ERROR_BODY_BYTES
-                content, complete = await _read_at_most(response, limit)
+                content, complete = await read_at_most(response, limit)
                 return _Response(
                     response.status_code,
                     response.reason_phrase,
@@ -335,30 +322,13 @@ class RpcClient:
                     complete,
                 )
         except httpx.HTTPError as error:
-            failure = next((kind for cls, kind in _FAILURES if isinstance(error, cls)), None)
-            detail = self._redactor(str(error))
-            description = type(error).__name__ + (f": {detail}" if detail else "")
-            unknown = failure is not Failure.NOT_SENT and not isinstance(error, _NEVER_SENT)
-            return _Failed(failure, description, outcome_unknown=unknown)
+            failure = http_failure(error, self._redactor)
+            unknown = failure.kind is not Failure.NOT_SENT and not failure.never_sent
+            return _Failed(failure.kind, failure.description, outcome_unknown=unknown)
 
     def _log_failure(self, label: str, started: float, error: Exception) -> None:
         level = logging.INFO if isinstance(error, RpcError) else logging.WARNING
         logger.log(level, "%s failed in %.1f ms: %s", label, _elapsed_ms(started), error)
-
-
-async def _read_at_most(response: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    """The body, or its first `limit` bytes and False when it is longer (reading stops)."""
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return b"", False
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], False
-    return b"".join(chunks), True
 
 
 def _transport_error(failed: _Failed, method: str | None, attempts: int) -> TransportError:

@@ -23,13 +23,13 @@ Every rule above is checked before a byte is sent. A source whose size changes w
 An upload is never retried once the source has been read from; a connection that fails before
 that (nothing was sent) is retried as the `RetryPolicy` allows, after its delay.
 
-The reply is read up to 1 MB. Its `error` is mapped by the function that maps a JSON-RPC
-reply's (`_envelope._error`): a code gives the same class, and a malformed error object (a code
-that is not an integer, a message that is not a string) is a `ProtocolError`. The upload reply's
-looser envelope needs no other mapping: it has no `jsonrpc` member, which `_error` never reads,
-and an `error` that is a plain string is passed on as the message of Pirsonal's error without a
-code (`UnspecifiedError`). A Pirsonal error wins over the HTTP status; a malformed one in a
-non-200 reply gives way to the `HttpStatusError`.
+The reply is read up to 1 MB. Its `error` goes through the same mapping as a JSON-RPC reply's
+(`_envelope.decode_error`): a code gives the same class, and a malformed error object (a code
+that is not an integer, a message that is not a string) is a `ProtocolError`. The upload
+reply's looser envelope needs no other mapping: it has no `jsonrpc` member, which
+`decode_error` never reads, and an `error` that is a plain string is passed on as the message
+of Pirsonal's error without a code (`UnspecifiedError`). A Pirsonal error wins over the HTTP
+status; a malformed one in a non-200 reply gives way to the `HttpStatusError`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ from urllib.parse import quote
 import httpx
 from attrs import frozen
 
-from pirsonal_async._envelope import _error
+from pirsonal_async._envelope import decode_error
+from pirsonal_async._http import HttpFailure, http_failure, read_at_most
 from pirsonal_async._redact import Redactor
 from pirsonal_async.errors import (
     HttpStatusError,
@@ -64,7 +65,7 @@ from pirsonal_async.errors import (
 from pirsonal_async.generated import DecodeError
 from pirsonal_async.generated.types import Media
 from pirsonal_async.retry import Failure, RetryPolicy
-from pirsonal_async.rpc import _FAILURES, _NEVER_SENT, DEFAULT_RETRY, Sleep, _read_at_most
+from pirsonal_async.rpc import DEFAULT_RETRY, Sleep
 
 __all__ = [
     "CHUNK_SIZE",
@@ -354,15 +355,6 @@ class _Reply:
     complete: bool  # False when the reply was longer than _MAX_REPLY_BYTES
 
 
-@frozen
-class _Failed:
-    """An attempt that failed in httpx, as redacted text (httpx's error quotes the URL)."""
-
-    failure: Failure | None
-    description: str
-    never_sent: bool
-
-
 async def _send(
     request: _UploadRequest, retry: RetryPolicy, sleep: Sleep, random: Callable[[], float]
 ) -> _Reply:
@@ -373,7 +365,7 @@ async def _send(
             return result
         delay = None
         # Once a byte of the source was read, a retry could send different bytes.
-        if result.failure is Failure.NOT_SENT and not request.body.touched:
+        if result.kind is Failure.NOT_SENT and not request.body.touched:
             delay = retry.delay(_METHOD, attempt, Failure.NOT_SENT, random())
         if delay is None:
             raise TransportError(
@@ -394,7 +386,7 @@ async def _send(
         attempt += 1
 
 
-async def _post(request: _UploadRequest) -> _Reply | _Failed:
+async def _post(request: _UploadRequest) -> _Reply | HttpFailure:
     """The one place that talks to httpx; its errors come back as values, redacted."""
     try:
         async with request.http.stream(
@@ -404,13 +396,10 @@ async def _post(request: _UploadRequest) -> _Reply | _Failed:
             headers=request.headers,
             content=_stream(request.body, request.progress),
         ) as response:
-            content, complete = await _read_at_most(response, _MAX_REPLY_BYTES)
+            content, complete = await read_at_most(response, _MAX_REPLY_BYTES)
             return _Reply(response.status_code, content, complete)
     except httpx.HTTPError as error:
-        failure = next((kind for cls, kind in _FAILURES if isinstance(error, cls)), None)
-        detail = request.redact(str(error))
-        description = type(error).__name__ + (f": {detail}" if detail else "")
-        return _Failed(failure, description, never_sent=isinstance(error, _NEVER_SENT))
+        return http_failure(error, request.redact)
 
 
 async def _stream(body: _Source, progress: Progress | None) -> AsyncIterator[bytes]:
@@ -503,4 +492,4 @@ def _reply_error(body: Any, redact: Redactor) -> RpcError | ProtocolError | None
     if isinstance(error, str):
         # Some servers send the message alone: Pirsonal's documented error without a code.
         error = {"message": error}
-    return _error(error, _METHOD, redact)
+    return decode_error(error, _METHOD, redact)
