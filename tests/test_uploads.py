@@ -16,7 +16,6 @@ from urllib.parse import unquote
 import httpx
 import pytest
 import respx
-import uvicorn
 
 from pirsonal_async._redact import LOG_FILTER
 from pirsonal_async.errors import (
@@ -31,6 +30,7 @@ from pirsonal_async.errors import (
     UnspecifiedError,
 )
 from pirsonal_async.retry import NO_RETRY, RetryPolicy
+from pirsonal_async.sandbox import serve_asgi
 from pirsonal_async.uploads import (
     CHUNK_SIZE,
     MAX_UPLOAD_SIZE,
@@ -792,26 +792,11 @@ class UploadReceiver:
             await send({"type": "http.response.body", "body": reply})
 
 
-async def started(server: uvicorn.Server) -> None:
-    # uvicorn offers no event for "listening", only this flag.
-    while not server.started:  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
-
-
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[UploadReceiver, str]]:
     app = UploadReceiver()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        await asyncio.wait_for(started(server), timeout=10)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield app, f"http://127.0.0.1:{port}/api/upload"
-    finally:
-        server.should_exit = True
-        await serving
+    async with serve_asgi(app, lifespan="off") as base_url:
+        yield app, f"{base_url}/api/upload"
 
 
 async def test_real_server_gets_the_exact_body_without_chunked_encoding(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import threading
@@ -11,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from pirsonal_async.errors import PirsonalAsyncError
 from pirsonal_async.generated.types import Video
+from pirsonal_async.sandbox import serve_asgi
 from pirsonal_async.webhooks import WebhookError, parse_webhook, webhook_app
 
 # The "Webhook call example" body of the vendor docs, verbatim.
@@ -423,33 +422,17 @@ async def test_websocket_scope_is_refused() -> None:
 # a real server
 
 
-async def started(server: uvicorn.Server) -> None:
-    # uvicorn offers no event for "listening", only this flag.
-    while not server.started:  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
-
-
 async def test_real_uvicorn_server_delivers_to_the_handler() -> None:
     handler = Recorder()
-    config = uvicorn.Config(
-        webhook_app(handler, token=TOKEN), host="127.0.0.1", port=0, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        await asyncio.wait_for(started(server), timeout=10)
-        port = server.servers[0].sockets[0].getsockname()[1]
+    async with serve_asgi(webhook_app(handler, token=TOKEN)) as base_url:
         headers = {"User-Agent": "Pirsonal", "Accept": "*/*", "Connection": "close"}
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        async with httpx.AsyncClient(base_url=base_url) as client:
             accepted = await client.post(
                 f"/webhook/{TOKEN}",
                 content=DOCS_EXAMPLE,
                 headers={**headers, "Content-Type": "application/json"},
             )
             refused = await client.post("/webhook/nope", content=DOCS_EXAMPLE, headers=headers)
-    finally:
-        server.should_exit = True
-        await serving
     assert (accepted.status_code, accepted.content) == (200, b"")
     assert refused.status_code == 403
     assert [video.id for video in handler.videos] == ["5331669c0fa92a6755582c9e"]

@@ -6,12 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from welcome_template import PROFILES, WAIT_SECONDS, rendered, welcome_video
 
 from pirsonal_async import PirsonalClient, webhook_app
-from pirsonal_async.sandbox import Sandbox
-from pirsonal_async.sandbox.server import base_url, bind_socket
+from pirsonal_async.sandbox import Sandbox, serve_asgi
 from pirsonal_async.types import Media, Template, Video, VideoStatus
 
 TOKEN = "hook-token-5e1f"
@@ -39,17 +37,8 @@ def inbox() -> Inbox:
 @pytest.fixture
 async def hook_url(inbox: Inbox) -> AsyncIterator[str]:
     """The webhook receiver's URL (token in the path), served on another free port."""
-    # Bound before uvicorn starts, so deliveries queue in the backlog until it serves them.
-    listener = bind_socket("127.0.0.1", 0)
-    config = uvicorn.Config(webhook_app(inbox, token=TOKEN), log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        yield f"{base_url(listener)}/hooks/pirsonal/{TOKEN}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+    async with serve_asgi(webhook_app(inbox, token=TOKEN)) as base_url:
+        yield f"{base_url}/hooks/pirsonal/{TOKEN}"
 
 
 async def test_the_webhook_handler_gets_the_done_video(

@@ -47,7 +47,7 @@ JSON-RPC codes are those of `rpc_server`.
 """
 
 from pirsonal_async.sandbox.app import create_app
-from pirsonal_async.sandbox.server import Sandbox, serve_sandbox
+from pirsonal_async.sandbox.server import Sandbox, serve_asgi, serve_sandbox
 from pirsonal_async.sandbox.state import Delivery, SandboxState
 
-__all__ = ["Delivery", "Sandbox", "SandboxState", "create_app", "serve_sandbox"]
+__all__ = ["Delivery", "Sandbox", "SandboxState", "create_app", "serve_asgi", "serve_sandbox"]

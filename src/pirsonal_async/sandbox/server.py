@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
+from typing import Literal
 
 import uvicorn
 from attrs import frozen
@@ -51,13 +52,28 @@ async def serve_sandbox(
     for url in webhooks:
         state.add_webhook(url)
     app = create_app(state, render_delay=render_delay)
+    async with serve_asgi(app, host=host, port=port, lifespan="on") as url:
+        yield Sandbox(base_url=url, state=state)
+
+
+@asynccontextmanager
+async def serve_asgi(
+    app: Callable[..., Awaitable[None]],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    lifespan: Literal["auto", "on", "off"] = "auto",
+) -> AsyncIterator[str]:
+    """Serves any ASGI app (a `webhook_app`, say) under uvicorn until the block exits; yields
+    its base URL once it accepts connections. Port 0 picks a free port."""
     listener = bind_socket(host, port)
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
+    # No access log: request lines can carry secrets (Pirsonal's query, a webhook token).
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         await _wait_started(server, task)
-        yield Sandbox(base_url=base_url(listener), state=state)
+        yield base_url(listener)
     finally:
         server.should_exit = True
         await task
@@ -86,7 +102,7 @@ async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> Non
     while not server.started:
         if task.done():
             task.result()
-            raise RuntimeError("the sandbox server stopped while starting")
+            raise RuntimeError("the server stopped while starting")
         if loop.time() > deadline:
-            raise TimeoutError(f"the sandbox server did not start in {STARTUP_TIMEOUT} s")
+            raise TimeoutError(f"the server did not start in {STARTUP_TIMEOUT} s")
         await asyncio.sleep(_STARTUP_POLL)
