@@ -14,16 +14,15 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import sys
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-import uvicorn
 
 from pirsonal_async import PirsonalAsyncError, PirsonalClient, webhook_app
+from pirsonal_async.sandbox import serve_asgi
 from pirsonal_async.types import (
     InputMedia,
     Link,
@@ -131,23 +130,10 @@ def welcome_video(name: str, clip_id: str, number: int) -> Video:
 async def receive_webhooks(arrived: asyncio.Queue[Video]) -> AsyncIterator[str]:
     """Serves a webhook receiver on a free loopback port; yields the URL to register."""
     # Pirsonal signs nothing: a secret token in the URL tells its calls from anyone else's.
+    # In production, mount `webhook_app` in your web server at a public HTTPS URL instead.
     token = secrets.token_urlsafe(16)
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    app = webhook_app(arrived.put, token=token)
-    # No access log: request lines carry the token.
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:  # uvicorn has a flag, not an event; it is set within ms
-            if serving.done():
-                raise RuntimeError("the webhook receiver failed to start")
-            await asyncio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/pirsonal?token={token}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+    async with serve_asgi(webhook_app(arrived.put, token=token)) as base_url:
+        yield f"{base_url}/pirsonal?token={token}"
 
 
 async def register_webhook(
