@@ -1,12 +1,16 @@
 """Quickstart: upload a clip, make a template, render personalized videos and collect them."""
 
-# Run it against the local sandbox with `make demo`, or against any server:
+# It runs against the local sandbox: `make demo` does it all, or by hand
 #
-#     export PIRSONAL_BASE_URL=http://127.0.0.1:8000  # printed by `pirsonal sandbox`
+#     pirsonal sandbox --port 8000      # prints the three variables below; export them
+#     export PIRSONAL_BASE_URL=http://127.0.0.1:8000
 #     export PIRSONAL_ACCOUNT_ID=... PIRSONAL_ACCOUNT_SECRET=...
 #     python examples/quickstart.py
 #
-# Receiving webhooks needs uvicorn: `pip install 'pirsonal-async[sandbox]'`.
+# Everything but the webhook step works as written on Pirsonal itself: there, webhooks are set
+# per template in the web UI, to a public URL where you mount `webhook_app` (the API has no
+# method for them, so the sandbox offers its own endpoint, used below). Receiving webhooks here
+# needs uvicorn: `pip install 'pirsonal-async[sandbox]'`.
 
 from __future__ import annotations
 
