@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import keyword
 import sys
 import time
 import warnings
@@ -14,7 +15,7 @@ from codegen.diff import diff
 from codegen.docs import render_docs
 from codegen.generate import GenerationError, render_package
 from codegen.model import REFERENCE_VERSION
-from codegen.sources import SourceError, load
+from codegen.sources import Source, SourceError, load
 
 BAD_INPUT = 2
 
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     json_cmd = commands.add_parser("json", help="print or write the IDL JSON of a contract")
     json_cmd.add_argument("source", metavar="FILE.idl", help=".idl, .json or http(s) URL")
     json_cmd.add_argument("-o", "--output", type=Path, help="write here (no trailing newline)")
-    _meta_options(json_cmd, default_date=None)
+    _meta_options(json_cmd, from_source=True)
     json_cmd.set_defaults(command=_json)
 
     generate = commands.add_parser("generate", help="write a Python package for a contract")
@@ -57,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", required=True, type=Path, help="directory to write it into")
     generate.add_argument("--json", type=Path, help="also write the IDL JSON here")
     generate.add_argument("--docs", type=Path, help="also write the Markdown reference here")
-    _meta_options(generate, default_date=0)
+    _meta_options(generate, from_source=False)
     generate.set_defaults(command=_generate)
 
     compare = commands.add_parser("diff", help="list what changed between two contracts")
@@ -72,23 +73,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _meta_options(parser: argparse.ArgumentParser, *, default_date: int | None) -> None:
-    parser.add_argument("--barrister-version", default=REFERENCE_VERSION, metavar="V")
-    when = "now" if default_date is None else str(default_date)
+def _meta_options(parser: argparse.ArgumentParser, *, from_source: bool) -> None:
+    """`from_source`: default to the meta of an IDL JSON source (None), else the reference
+    version and now; otherwise default to the reference version and 0, for stable output."""
+    version, date = (None, None) if from_source else (REFERENCE_VERSION, 0)
+    shown = "the source's meta, else " if from_source else ""
     parser.add_argument(
-        "--date-generated", type=int, default=default_date, metavar="MS", help=f"default: {when}"
+        "--barrister-version",
+        default=version,
+        metavar="V",
+        help=f"default: {shown}{REFERENCE_VERSION}",
     )
-
-
-def _date(args: argparse.Namespace) -> int:
-    return int(time.time() * 1000) if args.date_generated is None else int(args.date_generated)
+    parser.add_argument(
+        "--date-generated",
+        type=int,
+        default=date,
+        metavar="MS",
+        help=f"default: {shown}{'now' if from_source else 0}",
+    )
 
 
 def _json(args: argparse.Namespace) -> int:
     source = load(args.source)
-    text = source.contract.dumps(
-        barrister_version=args.barrister_version, date_generated=_date(args)
-    )
+    _check_meta(source)
+    meta = source.contract.meta
+    version = args.barrister_version
+    if version is None:
+        version = meta.barrister_version if meta is not None else REFERENCE_VERSION
+    date = args.date_generated
+    if date is None:
+        date = meta.date_generated if meta is not None else int(time.time() * 1000)
+    text = source.contract.dumps(barrister_version=version, date_generated=date)
     if args.output is None:
         print(text)
     else:
@@ -96,11 +111,22 @@ def _json(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_meta(source: Source) -> None:
+    """An IDL JSON whose checksum does not match its elements was edited, or is corrupt."""
+    meta, checksum = source.contract.meta, source.contract.checksum()
+    if meta is not None and meta.checksum != checksum:
+        warnings.warn(
+            f"{source.name}: meta checksum {meta.checksum!r} is not the contract's ({checksum})",
+            stacklevel=2,
+        )
+
+
 def _generate(args: argparse.Namespace) -> int:
-    if not args.package.isidentifier():
+    if not args.package.isidentifier() or keyword.iskeyword(args.package):
         raise UsageError(f"--package {args.package!r}: not a valid Python package name")
     source = load(args.source)
-    meta = {"barrister_version": args.barrister_version, "date_generated": _date(args)}
+    _check_meta(source)
+    meta = {"barrister_version": args.barrister_version, "date_generated": args.date_generated}
     try:  # render everything before writing anything
         files = render_package(source.contract, source_name=source.name, **meta)
         docs = render_docs(source.contract, source_name=source.name) if args.docs else ""

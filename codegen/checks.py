@@ -33,7 +33,7 @@ class ImportLine:
 
 
 @frozen(kw_only=True)
-class TypeUse:
+class TypeRef:
     """A type name written at `pos`, namespace applied: a parent, field, parameter or return."""
 
     name: str
@@ -47,9 +47,9 @@ class Declaration:
 
     element: UserType  # the members completed before any stop
     written_name: str  # before the namespace prefix: the reference's duplicate check uses it
-    parents: tuple[TypeUse, ...] = ()  # every `extends` target, in order (the last one wins)
+    parents: tuple[TypeRef, ...] = ()  # every `extends` target, in order (the last one wins)
     body: Pos | None = None  # the `{`
-    uses: tuple[TypeUse, ...] = ()  # field, parameter and return types, in order
+    uses: tuple[TypeRef, ...] = ()  # field, parameter and return types, in order
     end: Pos | None = None  # the `}`
 
 
@@ -194,7 +194,7 @@ class _Walk:
         if declaration.end is not None:
             self.close(element, declaration.end)
 
-    def parent(self, element: UserType, parent: TypeUse) -> None:
+    def parent(self, element: UserType, parent: TypeRef) -> None:
         if not isinstance(element, Struct):
             self.error(parent.pos, "extends is only supported for struct types")
         elif self.visible is not None:
@@ -207,7 +207,7 @@ class _Walk:
                 kind = _KIND[type(target)]
                 self.error(parent.pos, f"{element.name} cannot extend {kind} {parent.name}")
 
-    def type_use(self, use: TypeUse) -> None:
+    def type_use(self, use: TypeRef) -> None:
         if self.visible is None or use.name in BUILTINS:
             return
         target = self.visible.get(use.name)
@@ -251,18 +251,26 @@ class _Walk:
         return names
 
     def close(self, element: UserType, end: Pos) -> None:
+        """SPEC §1.4 "Closing a block": the cycle check runs even for an empty struct."""
         members, noun = _members(element)
         if not members:
             self.error(end, f"{element.name} must have at least one {noun}")
-            return
         if self.visible is not None:
             self.duplicate_members(element)
-            if isinstance(element, Struct) and element.name in self.cyclic_structs(self.visible):
+            if isinstance(element, Struct) and self.on_cycle(element, self.visible):
                 self.error(end, f"cycle detected in struct: {element.name}")
+        if not members:
+            return  # empty elements are dropped
         if element.name in self.registered:
             self.inherited.clear()
         self.registered[element.name] = element
         self.output.append(element)
+
+    def on_cycle(self, struct: Struct, visible: Mapping[str, UserType]) -> bool:
+        if visible.get(struct.name) is struct:
+            return struct.name in self.cyclic_structs(visible)
+        # Empty, or declared twice: not the struct its name means, so not in the graph.
+        return struct.name in reached_types(struct, visible)
 
     def cyclic_structs(self, visible: Mapping[str, UserType]) -> set[str]:
         if self.cyclic is None:
@@ -275,27 +283,41 @@ class _Walk:
         return self.cyclic
 
     def duplicate_members(self, element: UserType) -> None:
-        """Names the reference accepts twice but generated Python could not hold (§2.4)."""
-        where = f"{_KIND[type(element)]} {element.name}"
-        if isinstance(element, Struct):
-            self.duplicates("field", [(f.name, f.pos) for f in element.fields], where)
-        elif isinstance(element, Enum):
-            self.duplicates("value", [(v.value, v.pos) for v in element.values], where)
-        else:
-            self.duplicates("function", [(f.name, f.pos) for f in element.functions], where)
-            for function in element.functions:
-                params = [(p.name, p.pos) for p in function.params]
-                self.duplicates("parameter", params, f"function {function.name} of {where}")
-
-    def duplicates(self, noun: str, names: list[tuple[str, Pos | None]], where: str) -> None:
-        seen: set[str] = set()
-        for name, pos in names:
-            if name in seen:
-                self.error(pos, f"duplicate {noun} {name} in {where}")
-            seen.add(name)
+        for message, pos in duplicate_members(element):
+            self.error(pos, message)
 
 
 _KIND: dict[type, str] = {Struct: "struct", Enum: "enum", Interface: "interface"}
+
+
+def duplicate_members(element: UserType) -> list[tuple[str, Pos | None]]:
+    """Names the reference accepts twice but generated Python could not hold (§2.4).
+
+    One `(message, position)` per repeat: the parser reports them at the position, the
+    generator (whose JSON sources have none) by message.
+    """
+    where = f"{_KIND[type(element)]} {element.name}"
+    if isinstance(element, Struct):
+        return _duplicates("field", [(f.name, f.pos) for f in element.fields], where)
+    if isinstance(element, Enum):
+        return _duplicates("value", [(v.value, v.pos) for v in element.values], where)
+    found = _duplicates("function", [(f.name, f.pos) for f in element.functions], where)
+    for function in element.functions:
+        params = [(p.name, p.pos) for p in function.params]
+        found += _duplicates("parameter", params, f"function {function.name} of {where}")
+    return found
+
+
+def _duplicates(
+    noun: str, names: list[tuple[str, Pos | None]], where: str
+) -> list[tuple[str, Pos | None]]:
+    seen: set[str] = set()
+    found = []
+    for name, pos in names:
+        if name in seen:
+            found.append((f"duplicate {noun} {name} in {where}", pos))
+        seen.add(name)
+    return found
 
 
 def _members(element: UserType) -> tuple[tuple[object, ...], str]:
@@ -304,6 +326,29 @@ def _members(element: UserType) -> tuple[tuple[object, ...], str]:
     if isinstance(element, Enum):
         return element.values, "value"
     return element.functions, "function"
+
+
+def reached_types(struct: Struct, types: Mapping[str, UserType]) -> set[str]:
+    """The reference's cycle walk (SPEC §2.3 E8) from one struct, names looked up in `types`:
+    its parent and required, non-array struct fields, followed; other named types, noted."""
+    reached: set[str] = set()
+    pending = [struct]
+    while pending:
+        current = pending.pop()
+        for f in current.fields:
+            target = types.get(f.type)
+            if target is None or f.type in reached:
+                continue
+            if not isinstance(target, Struct):
+                reached.add(f.type)
+            elif not f.is_array and not f.optional:
+                reached.add(f.type)
+                pending.append(target)
+        parent = types.get(current.extends)
+        if isinstance(parent, Struct) and current.extends not in reached:
+            reached.add(current.extends)
+            pending.append(parent)
+    return reached
 
 
 def structs_on_cycles(types: Mapping[str, UserType], roots: Iterable[str]) -> set[str]:

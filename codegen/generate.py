@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -17,6 +18,7 @@ import jinja2
 from attrs import frozen
 
 from codegen import naming
+from codegen.checks import duplicate_members
 from codegen.model import (
     REFERENCE_VERSION,
     Contract,
@@ -38,8 +40,6 @@ _SCALARS = {
     "float": ("float", "a number", "_json.number"),
     "bool": ("bool", "a boolean", "_json.boolean"),
 }
-# Names from_json binds itself; field values get other local names.
-_FROM_JSON_LOCALS = frozenset({"cls", "data", "path", "known", "extra", "exc", "item", "k", "v"})
 
 
 @frozen
@@ -226,9 +226,13 @@ def views(contract: Contract) -> Views:
     namer = Namer(contract)
     types: list[StructView | EnumView] = []
     interfaces: list[InterfaceView] = []
+    built: dict[int, StructView] = {}  # by id: a subclass reuses its parent's view
     for element in _parents_first(contract, structs):
         if isinstance(element, Struct):
-            types.append(_struct_view(element, structs, namer))
+            parent = structs.get(element.extends)
+            base = built[id(parent)] if parent is not None else None
+            built[id(element)] = _struct_view(element, base, namer)
+            types.append(built[id(element)])
         elif isinstance(element, Enum):
             types.append(_enum_view(element, namer))
         else:
@@ -237,14 +241,20 @@ def views(contract: Contract) -> Views:
 
 
 def _problems(contract: Contract, structs: Mapping[str, Struct]) -> list[str]:
+    """What Python cannot represent, one line each: the parser reports most of it for IDL
+    sources, but JSON sources and its reference-compatible quirks (SPEC E7q) get here."""
     known = set(_SCALARS) | set(structs) | {e.name for e in contract.types() if isinstance(e, Enum)}
     problems = []
     for element in contract.types():
+        problems += [message for message, _ in duplicate_members(element)]
         if isinstance(element, Struct):
+            chain = _ancestry(element, structs)
             if element.extends and element.extends not in structs:
                 problems.append(f"struct {element.name}: extends unknown struct {element.extends}")
-            elif any(e is element for e in _ancestry(element, structs)[:-1]):
+            elif any(e is element for e in chain[:-1]):
                 problems.append(f"struct {element.name}: its extends chain loops")
+            else:
+                problems += _redefined_fields(chain)
             uses = [(f"{element.name}.{f.name}", f.type) for f in element.fields]
         elif isinstance(element, Interface):
             uses = [
@@ -261,6 +271,18 @@ def _problems(contract: Contract, structs: Mapping[str, Struct]) -> list[str]:
             uses = []
         problems += [f"{where}: unknown type {name}" for where, name in uses if name not in known]
     return problems
+
+
+def _redefined_fields(chain: list[Struct]) -> list[str]:
+    """The last struct's fields that an ancestor in `chain` (root first) already has: a JSON
+    object cannot carry the key twice, nor a class the attribute."""
+    struct = chain[-1]
+    owners = {f.name: s.name for s in chain[:-1] for f in s.fields}  # the nearest one wins
+    return [
+        f"struct {struct.name}: field {f.name} redefines a field of struct {owners[f.name]}"
+        for f in struct.fields
+        if f.name in owners
+    ]
 
 
 def _parents_first(contract: Contract, structs: Mapping[str, Struct]) -> list[Any]:
@@ -281,9 +303,13 @@ def render_package(
     source_name: str,
     barrister_version: str = REFERENCE_VERSION,
     date_generated: int = 0,
-    formatted: bool = True,
+    require_ruff: bool = False,
 ) -> dict[str, str]:
-    """The generated package: file name -> text. Same contract and options, same bytes."""
+    """The generated package: file name -> text. Same contract and options, same bytes.
+
+    Raises `GenerationError` for a contract Python cannot represent, and for output that
+    would not compile or format; see `format_python` for `require_ruff`.
+    """
     seen = views(contract)
     context = {
         "header": header(source_name, contract.checksum()),
@@ -297,7 +323,8 @@ def render_package(
         ),
     }
     files = {name: render(f"{name}.jinja", context) for name in PACKAGE_FILES}
-    return format_python(files) if formatted else files
+    _compile(files)
+    return format_python(files, require_ruff=require_ruff)
 
 
 def header(source_name: str, checksum: str) -> str:
@@ -306,31 +333,34 @@ def header(source_name: str, checksum: str) -> str:
     )
 
 
-def _struct_view(struct: Struct, structs: Mapping[str, Struct], namer: Namer) -> StructView:
-    chain = _ancestry(struct, structs)
-    all_fields = [f for s in chain for f in s.fields]
+def _struct_view(struct: Struct, base: StructView | None, namer: Namer) -> StructView:
+    """The parent's fields keep their names; the struct's own fields take names the parent's
+    do not use, so a subclass always accepts every keyword its base class does."""
+    inherited = base.fields if base is not None else ()
+    own = struct.fields
     attrs = naming.unique_names(
-        [naming.snake_case(f.name) for f in all_fields],
-        naming.CLASS_BODY_NAMES | namer.reserved - naming.BUILTINS,
-        natural=[naming.snake_case(f.name) == f.name for f in all_fields],
+        [naming.snake_case(f.name) for f in own],
+        naming.CLASS_BODY_NAMES | namer.reserved - naming.BUILTINS | {f.attr for f in inherited},
+        natural=[naming.snake_case(f.name) == f.name for f in own],
     )
-    locals_ = naming.unique_names(attrs, _FROM_JSON_LOCALS | naming.BUILTINS | namer.reserved)
-    views = tuple(
+    taken_locals = {f.local for f in inherited}
+    locals_ = naming.unique_names(
+        attrs, naming.FUNCTION_LOCAL_NAMES | naming.BUILTINS | namer.reserved | taken_locals
+    )
+    own_views = tuple(
         _field_view(f, attr, local, namer)
-        for f, attr, local in zip(all_fields, attrs, locals_, strict=True)
+        for f, attr, local in zip(own, attrs, locals_, strict=True)
     )
-    own_count = len(struct.fields)
-    base = structs.get(struct.extends)
     lines = [struct.comment, ""] if struct.comment else []
     extends = f" extends {struct.extends}" if struct.extends else ""
     lines.append(f"IDL: ``struct {struct.name}{extends}``.")
     return StructView(
         struct=struct,
         name=namer.by_element[id(struct)],
-        base=namer.by_element[id(base)] if base is not None else "",
+        base=base.name if base is not None else "",
         doc="\n".join(lines),
-        own_fields=views[len(views) - own_count :],
-        fields=views,
+        own_fields=own_views,
+        fields=inherited + own_views,
     )
 
 
@@ -491,13 +521,19 @@ def docstring(text: str, indent: int) -> str:
         )
         lines.extend(wrapped or [""])
     if len(lines) == 1:
-        # A quote right before the closing quotes would end the literal early.
-        closing_quote = lines[0].endswith('"') and not lines[0].endswith('\\"')
-        line = lines[0][:-1] + '\\"' if closing_quote else lines[0]
-        return f'"""{line}"""'
+        return f'"""{_escape_final_quote(lines[0])}"""'
     pad = " " * indent
     body = "\n".join(f"{pad}{line}" if line else "" for line in lines[1:])
     return f'"""{lines[0]}\n{body}\n{pad}"""'
+
+
+def _escape_final_quote(line: str) -> str:
+    """A quote right before the closing quotes would end the literal early, unless escaped:
+    preceded by an odd number of backslashes (an even number only escape each other)."""
+    if not line.endswith('"'):
+        return line
+    backslashes = len(line[:-1]) - len(line[:-1].rstrip("\\"))
+    return line if backslashes % 2 else line[:-1] + '\\"'
 
 
 def _escape_doc(text: str) -> str:
@@ -520,12 +556,19 @@ _TEMPLATES.filters["prose"] = prose
 _TEMPLATES.filters["literal"] = literal
 
 
-def format_python(files: Mapping[str, str]) -> dict[str, str]:
+class RuffMissing(GenerationError):
+    """Ruff, which formats the generated code, is not installed."""
+
+
+def format_python(files: Mapping[str, str], *, require_ruff: bool = False) -> dict[str, str]:
     """Sort imports and format with ruff (line length 100, py310), as the project lints them.
 
-    Ruff is a dev dependency: without it the code is written unformatted, with a warning.
+    Ruff is a dev dependency: without it the code is returned unformatted, with a warning,
+    or `RuffMissing` is raised when `require_ruff` (committed outputs must stay formatted).
+    A ruff failure raises `GenerationError` with ruff's own message.
     """
     settings = ["--isolated", "--line-length", "100", "--target-version", "py310", "--quiet"]
+    ruff = _ruff_command()
     with tempfile.TemporaryDirectory() as tmp:
         # A subdirectory, so that a generated `types.py` never shadows the stdlib for ruff.
         root = Path(tmp) / "package"
@@ -533,17 +576,40 @@ def format_python(files: Mapping[str, str]) -> dict[str, str]:
         for name, text in files.items():
             (root / name).write_text(text, encoding="utf-8")
         try:
+            if ruff is None:
+                raise FileNotFoundError("no module named ruff")
             for command in (
                 ["check", "--select", "I,RUF022", "--fix-only", "--exit-zero"],
                 ["format"],
             ):
                 subprocess.run(
-                    [sys.executable, "-m", "ruff", *command, *settings, "package"],
+                    [*ruff, *command, *settings, "package"],
                     cwd=tmp,
                     check=True,
                     capture_output=True,
+                    text=True,
                 )
-        except (OSError, subprocess.CalledProcessError) as exc:
-            warnings.warn(f"ruff unavailable, generated code left unformatted: {exc}", stacklevel=2)
+        except FileNotFoundError as exc:
+            missing = f"ruff is not installed ({exc}): install the `codegen` extra"
+            if require_ruff:
+                raise RuffMissing(missing) from None
+            warnings.warn(f"{missing}; generated code left unformatted", stacklevel=2)
             return dict(files)
+        except subprocess.CalledProcessError as exc:
+            detail = (exc.stderr or exc.stdout or "").strip() or f"exit status {exc.returncode}"
+            raise GenerationError(f"ruff failed on the generated code: {detail}") from None
         return {name: (root / name).read_text(encoding="utf-8") for name in files}
+
+
+def _ruff_command() -> list[str] | None:
+    """How to run ruff (the one installed with this interpreter), or None when it is missing."""
+    return [sys.executable, "-m", "ruff"] if importlib.util.find_spec("ruff") else None
+
+
+def _compile(files: Mapping[str, str]) -> None:
+    """Rendered code that is not Python is a generator bug: fail instead of writing it."""
+    for name, text in files.items():
+        try:
+            compile(text, name, "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise GenerationError(f"{name}: generated code does not compile: {exc}") from None

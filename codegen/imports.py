@@ -62,7 +62,7 @@ def read_idl(path: str) -> str:
 
 
 @frozen
-class Source:
+class SourceText:
     """A text to parse: `file` names it in positions, `key` identifies it among imports."""
 
     text: str
@@ -101,7 +101,7 @@ class Loader:
         self._units: dict[str, _Unit] = {}
         self._stack: list[_Unit] = []
 
-    def load(self, root: Source) -> Contract:
+    def load(self, root: SourceText) -> Contract:
         outline = self._read_outline(root.text, root.file)
         unit = self._visit(outline, root.key, root.directory, depth=0)
         diagnostics = list(self._diagnostics(unit))

@@ -219,10 +219,6 @@ class Contract:
         return {e.name: e for e in self.elements if isinstance(e, Struct)}
 
     @property
-    def enums(self) -> dict[str, Enum]:
-        return {e.name: e for e in self.elements if isinstance(e, Enum)}
-
-    @property
     def interfaces(self) -> dict[str, Interface]:
         return {e.name: e for e in self.elements if isinstance(e, Interface)}
 
@@ -267,9 +263,9 @@ class Contract:
             kind = _str(obj, "type", where)
             if kind == "meta":
                 meta = Meta(
-                    barrister_version=str(obj.get("barrister_version", "")),
-                    date_generated=int(obj.get("date_generated") or 0),
-                    checksum=str(obj.get("checksum", "")),
+                    barrister_version=_str(obj, "barrister_version", where, ""),
+                    date_generated=_int(obj, "date_generated", where),
+                    checksum=_str(obj, "checksum", where, ""),
                 )
             elif kind == "comment":
                 elements.append(Comment(value=_str(obj, "value", where)))
@@ -294,6 +290,13 @@ def _str(obj: dict[str, Any], key: str, where: str, default: str | None = None) 
     value = obj.get(key, default)
     if not isinstance(value, str):
         raise ContractFormatError(f"{where}: {key!r} must be a string")
+    return value
+
+
+def _int(obj: dict[str, Any], key: str, where: str) -> int:
+    value = obj.get(key, 0)
+    if type(value) is not int:  # bool is an int subclass, and not a time
+        raise ContractFormatError(f"{where}: {key!r} must be an integer")
     return value
 
 
@@ -328,7 +331,7 @@ def _load_struct(obj: dict[str, Any], where: str) -> Struct:
         )
     return Struct(
         name=name,
-        extends=_str(obj, "extends", where, "") or "",
+        extends=_str(obj, "extends", where, ""),
         comment=_str(obj, "comment", where, ""),
         fields=tuple(fields),
     )

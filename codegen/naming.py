@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import keyword
 import re
 from collections.abc import Collection, Sequence
@@ -12,23 +11,36 @@ MODULE_NAMES = frozenset(
     {"annotations", "Any", "Awaitable", "Caller", "CONTRACT", "DecodeError", "Final", "json"}
     | {"attrs", "enum", "_json"}
 )
-# Local names inside generated functions; a type named like one would be shadowed there.
-FUNCTION_LOCAL_NAMES = frozenset({"cls", "data", "exc", "extra", "item", "k", "known", "path", "v"})
-# Python 3.10-3.13 builtins plus the ones `site` adds, so the output is the same on each.
-BUILTINS = frozenset(name for name in dir(builtins) if not name.startswith("_")) | {
-    "aiter",
-    "anext",
-    "BaseExceptionGroup",
-    "EncodingWarning",
-    "ExceptionGroup",
-    "PythonFinalizationError",
-    "copyright",
-    "credits",
-    "exit",
-    "help",
-    "license",
-    "quit",
-}
+# Parameters and locals of the generated functions (`from_json`, `to_json`, the stubs' list
+# comprehensions); a type named like one would be shadowed there, and a field's local must differ.
+FUNCTION_LOCAL_NAMES = frozenset(
+    {"cls", "data", "exc", "extra", "item", "known", "out", "path", "self"}
+)
+# The builtins of Python 3.10-3.13 and the names `site` adds, written out so that generated
+# names never depend on the interpreter (its version, or IPython's additions).
+BUILTINS = frozenset(
+    """
+    ArithmeticError AssertionError AttributeError BaseException BaseExceptionGroup
+    BlockingIOError BrokenPipeError BufferError BytesWarning ChildProcessError
+    ConnectionAbortedError ConnectionError ConnectionRefusedError ConnectionResetError
+    DeprecationWarning EOFError Ellipsis EncodingWarning EnvironmentError Exception
+    ExceptionGroup False FileExistsError FileNotFoundError FloatingPointError FutureWarning
+    GeneratorExit IOError ImportError ImportWarning IndentationError IndexError InterruptedError
+    IsADirectoryError KeyError KeyboardInterrupt LookupError MemoryError ModuleNotFoundError
+    NameError None NotADirectoryError NotImplemented NotImplementedError OSError OverflowError
+    PendingDeprecationWarning PermissionError ProcessLookupError PythonFinalizationError
+    RecursionError ReferenceError ResourceWarning RuntimeError RuntimeWarning StopAsyncIteration
+    StopIteration SyntaxError SyntaxWarning SystemError SystemExit TabError TimeoutError True
+    TypeError UnboundLocalError UnicodeDecodeError UnicodeEncodeError UnicodeError
+    UnicodeTranslateError UnicodeWarning UserWarning ValueError Warning ZeroDivisionError abs
+    aiter all anext any ascii bin bool breakpoint bytearray bytes callable chr classmethod
+    compile complex copyright credits delattr dict dir divmod enumerate eval exec exit filter
+    float format frozenset getattr globals hasattr hash help hex id input int isinstance
+    issubclass iter len license list locals map max memoryview min next object oct open ord pow
+    print property quit range repr reversed round set setattr slice sorted staticmethod str sum
+    super tuple type vars zip
+    """.split()  # noqa: SIM905 (a word list: 20 lines rather than 150)
+)
 # Names a generated attrs class body refers to (decorators, annotations, defaults) or defines.
 CLASS_BODY_NAMES = frozenset(
     {"str", "int", "float", "bool", "list", "dict", "object", "classmethod", "Any", "attrs"}

@@ -14,9 +14,9 @@ from lark import Lark, Token, Tree
 from lark.common import LexerConf
 from lark.lexer import Lexer, LexerState
 
-from codegen.checks import Declaration, ImportLine, Item, NamespaceLine, Outline, TypeUse
+from codegen.checks import Declaration, ImportLine, Item, NamespaceLine, Outline, TypeRef
 from codegen.diagnostics import Diagnostic
-from codegen.imports import Loader, Source, read_idl
+from codegen.imports import Loader, SourceText, read_idl
 from codegen.model import (
     BUILTINS,
     Comment,
@@ -37,17 +37,17 @@ from codegen.model import (
 def parse_file(path: str | os.PathLike[str]) -> Contract:
     """The contract of an IDL file and its imports; raises `IdlError` listing every problem."""
     file = os.fspath(path)
-    source = Source(read_idl(file), file, os.path.abspath(file), os.path.dirname(file))
+    source = SourceText(read_idl(file), file, os.path.abspath(file), os.path.dirname(file))
     return Loader(read_outline).load(source)
 
 
 def parse_text(text: str, filename: str = "<stdin>", *, base_dir: Path | None = None) -> Contract:
     """Like `parse_file` for text in hand; imports are looked up beside it only with `base_dir`."""
     if base_dir is None:
-        source = Source(text, filename, filename, None)
+        source = SourceText(text, filename, filename, None)
     else:
         key = os.path.abspath(os.path.join(base_dir, filename))
-        source = Source(text, filename, key, os.fspath(base_dir))
+        source = SourceText(text, filename, key, os.fspath(base_dir))
     return Loader(read_outline).load(source)
 
 
@@ -291,12 +291,12 @@ class _Draft:
     def __init__(self, element: UserType, written_name: str) -> None:
         self.element = element
         self.written_name = written_name
-        self.parents: list[TypeUse] = []
+        self.parents: list[TypeRef] = []
         self.body: Pos | None = None
         self.fields: list[Field] = []
         self.values: list[EnumValue] = []
         self.functions: list[Function] = []
-        self.uses: list[TypeUse] = []
+        self.uses: list[TypeRef] = []
         self.end: Pos | None = None
 
     def declaration(self) -> Declaration:
@@ -410,7 +410,7 @@ class _OutlineBuilder:
         if tree.data == "extends":
             for token in tokens[1:]:
                 draft.parents.append(
-                    TypeUse(name=self.prefix(str(_real(token))), pos=self.pos(token))
+                    TypeRef(name=self.prefix(str(_real(token))), pos=self.pos(token))
                 )
         elif tree.data in ("field", "last_field"):
             self.field(tokens, draft)
@@ -427,7 +427,7 @@ class _OutlineBuilder:
             comment=self.comment.take(),  # taken at the type, not the name (SPEC §1.8)
             pos=self.pos(name_token),
         )
-        draft.uses.append(TypeUse(name=type_name, pos=self.pos(type_token), field=field))
+        draft.uses.append(TypeRef(name=type_name, pos=self.pos(type_token), field=field))
         for token in after:  # `[optional]`, `[]` or a newline
             if _real(token) == "[optional]":
                 field = evolve(field, optional=True)
@@ -443,7 +443,7 @@ class _OutlineBuilder:
             if isinstance(child, Tree):
                 param_name, param_type = _tokens(child)
                 type_name, is_array = self.type_of(_real(param_type))
-                draft.uses.append(TypeUse(name=type_name, pos=self.pos(param_type)))
+                draft.uses.append(TypeRef(name=type_name, pos=self.pos(param_type)))
                 pos = self.pos(param_name)
                 params.append(
                     Param(name=str(param_name), type=type_name, is_array=is_array, pos=pos)
@@ -451,7 +451,7 @@ class _OutlineBuilder:
             elif child.type == "RETURN_TYPE":
                 type_name, is_array = self.type_of(_real(child))
                 returns = Returns(type=type_name, is_array=is_array, pos=self.pos(child))
-                draft.uses.append(TypeUse(name=type_name, pos=self.pos(child)))
+                draft.uses.append(TypeRef(name=type_name, pos=self.pos(child)))
             elif _real(child) == "[optional]" and returns is not None:  # or `(`, `,`, `)`, NL
                 returns = evolve(returns, optional=True)
         function = Function(

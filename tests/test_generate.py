@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import importlib
 import inspect
 import json
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from codegen import naming
+from codegen import generate, naming
 from codegen.check import TARGETS
 from codegen.docs import render_docs
 from codegen.generate import GenerationError, render_package, views
@@ -128,6 +130,9 @@ EDGE = Contract(
                 Field(name="IncStatus", type="int", optional=True),
             ),
         ),
+        # The child's own field takes the natural name; the inherited one keeps its name.
+        Struct(name="Parent", fields=(Field(name="inputMedias", type="string"),)),
+        Struct(name="Child", extends="Parent", fields=(Field(name="input_medias", type="int"),)),
         Interface(
             name="Service",
             comment="Methods with awkward names.",
@@ -325,10 +330,32 @@ def test_dotted_and_colliding_type_names_are_unique_and_stable() -> None:
     )
 
 
+def test_reserved_builtins_do_not_depend_on_the_interpreter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = naming.BUILTINS
+    assert {name for name in dir(builtins) if not name.startswith("_")} <= expected
+    monkeypatch.setattr(builtins, "get_ipython", lambda: None, raising=False)  # as IPython does
+    try:
+        assert expected == importlib.reload(naming).BUILTINS
+    finally:
+        monkeypatch.undo()
+        importlib.reload(naming)
+
+
 def test_edge_names_are_escaped_consistently() -> None:
     seen = views(EDGE)
     types = {t.name: t for t in seen.types}
-    assert list(types) == ["IncStatus_", "IncStatus", "class_", "list_", "Any_", "Tricky"]
+    assert list(types) == [
+        "IncStatus_",
+        "IncStatus",
+        "class_",
+        "list_",
+        "Any_",
+        "Tricky",
+        "Parent",
+        "Child",
+    ]
     members = [(m.value, m.name) for m in types["IncStatus_"].members]  # type: ignore[union-attr]
     assert members == [
         ("ok", "ok"),
@@ -359,6 +386,14 @@ def test_edge_names_are_escaped_consistently() -> None:
         ("cls", "cls"),
         ("known", "known"),
         ("IncStatus", "inc_status"),
+    ]
+    parent, child = types["Parent"], types["Child"]
+    assert [(f.wire, f.attr) for f in parent.fields] == [  # type: ignore[union-attr]
+        ("inputMedias", "input_medias")
+    ]
+    assert child.fields[:1] == parent.fields  # type: ignore[union-attr]
+    assert [(f.wire, f.attr) for f in child.own_fields] == [  # type: ignore[union-attr]
+        ("input_medias", "input_medias_")
     ]
     (service,) = seen.interfaces
     assert [m.name for m in service.methods] == [
@@ -397,8 +432,21 @@ def test_edge_package_works_with_escaped_names(edge: ModuleType) -> None:
     assert tricky.to_json() == {**data, "known": {"c": [1.0, 2.5]}}
 
 
-@pytest.mark.parametrize("local", sorted(naming.FUNCTION_LOCAL_NAMES))
-def test_types_named_like_generated_locals_still_work(local: str, tmp_path: Path) -> None:
+def test_subclass_keeps_the_inherited_field_names(edge: ModuleType) -> None:
+    wire = {"inputMedias": "a", "input_medias": 1}
+    child = edge.Child.from_json(wire)
+    assert isinstance(child, edge.Parent)
+    assert (child.input_medias, child.input_medias_) == ("a", 1)
+    assert child.to_json() == wire
+    assert edge.Parent.from_json({"inputMedias": "b"}).input_medias == "b"
+
+
+# Listed here rather than taken from `naming`, so that a name missing there is caught.
+GENERATED_LOCALS = ("cls", "data", "exc", "extra", "item", "known", "out", "path", "self")
+
+
+@pytest.mark.parametrize("local", GENERATED_LOCALS)
+async def test_types_named_like_generated_locals_still_work(local: str, tmp_path: Path) -> None:
     contract = Contract(
         elements=(
             Struct(name=local, fields=(Field(name="n", type="int"),)),
@@ -409,15 +457,32 @@ def test_types_named_like_generated_locals_still_work(local: str, tmp_path: Path
                     Field(name="many", type=local, is_array=True),
                 ),
             ),
+            Interface(
+                name="Holders",
+                functions=(
+                    Function(
+                        name="put",
+                        params=(
+                            Param(name="one", type=local),
+                            Param(name="many", type=local, is_array=True),
+                        ),
+                        returns=Returns(type=local, is_array=True),
+                    ),
+                ),
+            ),
         )
     )
     package = f"locals_{local}"
     write_package(render_package(contract, source_name="locals.idl"), tmp_path, package)
-    types = import_from(tmp_path, package).types
+    bindings = import_from(tmp_path, package)
     wire = {"one": {"n": 1}, "many": [{"n": 2}, {"n": 3}]}
-    holder = types.Holder.from_json(wire)
+    holder = bindings.types.Holder.from_json(wire)
     assert [item.n for item in holder.many] == [2, 3]
     assert holder.to_json() == wire
+    caller = RecordingCaller(result=[{"n": 4}])
+    result = await bindings.api.Holders(caller).put(holder.one, holder.many)
+    assert [item.n for item in result] == [4]
+    assert caller.calls == [("Holders.put", [{"n": 1}, [{"n": 2}, {"n": 3}]])]
 
 
 def test_comments_become_docstrings(edge: ModuleType, media: ModuleType) -> None:
@@ -755,3 +820,93 @@ def test_a_parent_declared_later_is_generated_first(tmp_path: Path) -> None:
     write_package(render_package(contract, source_name="late.idl"), tmp_path, "late_parent")
     module = import_from(tmp_path, "late_parent")
     assert module.Child.from_json({"a": 1, "b": 2}) == module.Child(a=1, b=2)
+
+
+# Rendered code is valid, formatted Python, or generation fails
+
+
+@pytest.mark.parametrize(
+    "comment", ['ends with \\"', 'ends with "', 'ends with \\\\"', "ends with \\", '"""x"""']
+)
+def test_one_line_comments_ending_in_quotes_and_backslashes(comment: str, tmp_path: Path) -> None:
+    contract = Contract(
+        elements=(
+            Enum(name="E", values=(EnumValue(value="a", comment=comment),)),
+            Struct(name="S", fields=(Field(name="f", type="E", comment=comment),)),
+        )
+    )
+    package = f"quotes_{comment.encode().hex()}"  # one module per case
+    write_package(render_package(contract, source_name="q.idl"), tmp_path, package)
+    tree = ast.parse(inspect.getsource(import_from(tmp_path, package).types))
+    docs = [
+        node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    ]
+    assert docs.count(comment) == 2  # the enum value's and the field's
+
+
+def test_code_that_does_not_compile_is_never_returned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generate, "render", lambda template, context: "def broken(:\n")
+    with pytest.raises(GenerationError, match=r"^__init__\.py: generated code does not compile"):
+        render_package(MEDIA, source_name="media.idl")
+
+
+def test_a_ruff_failure_is_an_error_with_its_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    failing = [sys.executable, "-c", "import sys; sys.exit('ruff: cannot format')"]
+    monkeypatch.setattr(generate, "_ruff_command", lambda: failing)
+    with pytest.raises(GenerationError) as caught:
+        render_package(MEDIA, source_name="media.idl")
+    assert str(caught.value) == "ruff failed on the generated code: ruff: cannot format"
+
+
+def test_without_ruff_the_code_is_unformatted_unless_ruff_is_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    formatted = render_package(MEDIA, source_name="media.idl")
+    monkeypatch.setattr(generate, "_ruff_command", lambda: None)
+    with pytest.warns(UserWarning, match="ruff is not installed"):
+        files = render_package(MEDIA, source_name="media.idl")
+    assert files.keys() == formatted.keys()
+    assert files != formatted
+    for name, text in files.items():
+        compile(text, name, "exec")
+    with pytest.raises(generate.RuffMissing, match="install the `codegen` extra"):
+        render_package(MEDIA, source_name="media.idl", require_ruff=True)
+
+
+def test_members_python_cannot_hold_apart_are_reported() -> None:
+    contract = Contract(
+        elements=(
+            Struct(name="P", fields=(Field(name="a", type="int"),)),
+            Struct(name="C", extends="P", fields=(Field(name="a", type="string"),)),
+            Struct(name="G", extends="C", fields=(Field(name="a", type="bool"),)),
+            Struct(name="D", fields=(Field(name="x", type="int"), Field(name="x", type="int"))),
+            Enum(name="E", values=(EnumValue(value="v"), EnumValue(value="v"))),
+            Interface(
+                name="I",
+                functions=(
+                    Function(name="f", params=(Param(name="p", type="int"),) * 2),
+                    Function(name="f"),
+                ),
+            ),
+        )
+    )
+    with pytest.raises(GenerationError) as caught:
+        views(contract)
+    assert str(caught.value).splitlines() == [
+        "struct C: field a redefines a field of struct P",
+        "struct G: field a redefines a field of struct C",
+        "duplicate field x in struct D",
+        "duplicate value v in enum E",
+        "duplicate function f in interface I",
+        "duplicate parameter p in function f of interface I",
+    ]
+
+
+def test_a_parent_field_redefined_before_the_parent_is_declared_is_refused() -> None:
+    # The parser accepts it, as the reference does (SPEC E7q); a class cannot hold both.
+    source = load(str(REPO / "tests/idl_cases/e07q_parent_defined_later.idl"))
+    with pytest.raises(GenerationError) as caught:
+        render_package(source.contract, source_name=source.name)
+    assert str(caught.value) == "struct Cat: field color redefines a field of struct Animal"
