@@ -10,9 +10,11 @@ import logging
 import os
 import runpy
 import signal
+import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +24,8 @@ from attrs import frozen
 import pirsonal_async
 from pirsonal_async import PirsonalClient, cli
 from pirsonal_async.generated import CONTRACT
-from pirsonal_async.sandbox import Sandbox, SandboxState, serve_sandbox
+from pirsonal_async.sandbox import Sandbox, SandboxState, serve_sandbox, server
+from pirsonal_async.sandbox import __main__ as sandbox_main
 from pirsonal_async.types import (
     InputMedia,
     MediaType,
@@ -63,8 +66,10 @@ RunCli = Callable[..., Awaitable[Run]]
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Proxy variables too: the CLI honours them, as it should for the real API, but these
+    # tests talk to a sandbox on loopback.
     for name in list(os.environ):
-        if name.startswith("PIRSONAL_"):
+        if name.startswith("PIRSONAL_") or name.lower().endswith("_proxy"):
             monkeypatch.delenv(name)
 
 
@@ -486,11 +491,110 @@ def test_sandbox_command_delegates_to_the_sandbox_main(
     assert "--render-delay must not be negative" in refused.err
 
 
+@frozen
+class Served:
+    """What `run_asgi` was given: the app, and the listener's address and TCP_NODELAY."""
+
+    app: Any
+    address: tuple[str, int]
+    nodelay: bool
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Served]]:
+    """Replaces `run_asgi` (so commands return instead of serving) and keeps logging as is."""
+    calls: list[Served] = []
+
+    def fake_run_asgi(app: Any, listener: socket.socket) -> None:
+        nodelay = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        calls.append(Served(app, listener.getsockname()[:2], nodelay))
+        listener.close()
+
+    monkeypatch.setattr(server, "run_asgi", fake_run_asgi)
+    monkeypatch.setattr(sandbox_main, "run_asgi", fake_run_asgi)
+    # The sandbox's main configures logging for a terminal; undo it after the test.
+    monkeypatch.setattr(logging, "basicConfig", lambda **_: None)
+    httpx_logger = logging.getLogger("httpx")
+    level = httpx_logger.level
+    yield calls
+    httpx_logger.setLevel(level)
+
+
+def printed_account(out: str) -> list[str]:
+    return [line for line in out.splitlines() if line.startswith("PIRSONAL_ACCOUNT_")]
+
+
+def test_the_sandbox_serves_the_account_given_before_the_command(
+    capsys: pytest.CaptureFixture[str], served: list[Served]
+) -> None:
+    run = run_sync(
+        capsys, "--account-id", ACCOUNT_ID, "--account-secret", CANARY, "sandbox", "--port", "0"
+    )
+
+    assert run.status == 0, run.err
+    assert printed_account(run.out) == [
+        f"PIRSONAL_ACCOUNT_ID={ACCOUNT_ID}",
+        f"PIRSONAL_ACCOUNT_SECRET={CANARY}",
+    ]
+    [serving] = served
+    state = serving.app.state.sandbox
+    assert (state.account_id, state.account_secret) == (ACCOUNT_ID, CANARY)
+
+
+def test_the_sandbox_serves_the_account_of_the_environment(
+    capsys: pytest.CaptureFixture[str], served: list[Served], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIRSONAL_ACCOUNT_ID", ACCOUNT_ID)
+    monkeypatch.setenv("PIRSONAL_ACCOUNT_SECRET", CANARY)
+
+    run = run_sync(capsys, "sandbox", "--port", "0")
+    sandbox_main.main(["--port", "0"])  # `python -m pirsonal_async.sandbox`
+    direct = capsys.readouterr().out
+
+    expected = [f"PIRSONAL_ACCOUNT_ID={ACCOUNT_ID}", f"PIRSONAL_ACCOUNT_SECRET={CANARY}"]
+    assert (run.status, printed_account(run.out), printed_account(direct)) == (
+        0,
+        expected,
+        expected,
+    )
+    assert [s.app.state.sandbox.account_secret for s in served] == [CANARY, CANARY]
+
+
+def test_the_sandbox_options_win_over_the_global_ones(
+    capsys: pytest.CaptureFixture[str], served: list[Served], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIRSONAL_ACCOUNT_SECRET", "from-the-environment")
+
+    run = run_sync(
+        capsys, "--account-id", "a" * 24, "sandbox", "--account-id", "b" * 24, "--port", "0"
+    )
+
+    assert printed_account(run.out) == [
+        f"PIRSONAL_ACCOUNT_ID={'b' * 24}",
+        "PIRSONAL_ACCOUNT_SECRET=from-the-environment",
+    ]
+
+
+def test_the_webhook_command_listens_like_the_sandbox(
+    capsys: pytest.CaptureFixture[str], served: list[Served]
+) -> None:
+    run = run_sync(capsys, "webhook", "--port", "0", "--token", "tok")
+
+    [serving] = served
+    host, port = serving.address
+    assert run.status == 0
+    assert run.err == f"receiving webhooks at http://{host}:{port}/ (token required)\n"
+    # bind_socket's: without it each keep-alive reply waits for a delayed ACK.
+    assert serving.nodelay
+
+
 def test_the_cli_imports_and_runs_without_the_server_extra(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for module in ("uvicorn", "starlette", "pirsonal_async.sandbox.__main__"):
-        monkeypatch.setitem(sys.modules, module, None)  # makes importing it fail
+    # Importing a module set to None fails; the sandbox's own modules may already be loaded.
+    sandbox_modules = [name for name in sys.modules if name.startswith("pirsonal_async.sandbox")]
+    for module in ("uvicorn", "starlette", "pirsonal_async.sandbox.__main__", *sandbox_modules):
+        monkeypatch.setitem(sys.modules, module, None)
     monkeypatch.delitem(sys.modules, "pirsonal_async.cli")
     monkeypatch.setattr(pirsonal_async, "cli", cli)  # the import below rebinds it
     fresh_cli = importlib.import_module("pirsonal_async.cli")

@@ -14,8 +14,10 @@ import respx
 
 from pirsonal_async import PirsonalClient
 from pirsonal_async.errors import HttpStatusError, MethodNotFound, ParseError, VideoNotFound
+from pirsonal_async.generated.contract import CONTRACT
 from pirsonal_async.retry import NO_RETRY
 from pirsonal_async.sandbox import Sandbox
+from pirsonal_async.sandbox.rpc_server import RpcServer
 from pirsonal_async.testing import SANDBOX_RENDER_DELAY, PirsonalMock, mock_pirsonal
 from pirsonal_async.types import (
     Link,
@@ -158,7 +160,7 @@ def test_a_name_outside_the_contract_is_refused(method: str) -> None:
             {
                 "jsonrpc": "2.0",
                 "id": None,
-                "error": {"code": -32700, "message": "Unable to parse JSON"},
+                "error": {"code": -32700, "message": "Unable to parse JSON: {not json"},
             },
         ),
         (
@@ -175,7 +177,7 @@ def test_a_name_outside_the_contract_is_refused(method: str) -> None:
                 {
                     "jsonrpc": "2.0",
                     "id": None,
-                    "error": {"code": -32600, "message": "Invalid Request. No 'method' string."},
+                    "error": {"code": -32600, "message": "Invalid Request. 1 is not an object."},
                 }
             ],
         ),
@@ -187,6 +189,26 @@ def test_malformed_requests_get_json_rpc_errors(body: bytes, reply: Any) -> None
 
     assert response.status_code == 200
     assert json.loads(response.content) == reply
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"NaN",
+        b"[" * 100_000,
+        b"{" + b"x" * 500,
+        b"[]",
+        b"[1, null, [2]]",
+        b'{"id": 7}',
+        b'[{"id": "a", "method": 5}]',
+        json.dumps([{"k": "v" * 200}]).encode(),
+    ],
+)
+async def test_malformed_requests_get_the_sandbox_s_replies(body: bytes) -> None:
+    mocked = PirsonalMock().answer(httpx.Request("POST", "https://x/api", content=body))
+
+    assert json.loads(mocked.content) == await RpcServer(CONTRACT).handle(body, {})
 
 
 async def test_the_mock_also_serves_as_an_httpx_transport() -> None:
@@ -222,7 +244,7 @@ async def test_the_sandbox_fixture_serves_on_loopback(
 ) -> None:
     assert pirsonal_sandbox.base_url.startswith("http://127.0.0.1:")
     assert pirsonal_render_delay == SANDBOX_RENDER_DELAY
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(trust_env=False) as http:
         files = await http.get(f"{pirsonal_sandbox.base_url}/files/nothing")
     assert files.status_code == 404
 

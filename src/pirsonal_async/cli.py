@@ -9,7 +9,6 @@ import functools
 import json
 import logging
 import os
-import socket
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -63,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as stop:  # --help
             return stop.code if isinstance(stop.code, int) else 0
         if args.command == "sandbox":
-            return _run_sandbox(extra)
+            return _run_sandbox(args, extra)
         if extra:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         command: str = args.command
@@ -436,13 +435,23 @@ def _run_upload(args: argparse.Namespace) -> int:
 # --- sandbox and webhook receiver (their server dependencies are imported only here) ---
 
 
-def _run_sandbox(arguments: list[str]) -> int:
+def _run_sandbox(args: argparse.Namespace, arguments: list[str]) -> int:
     try:
         from pirsonal_async.sandbox.__main__ import main as serve_sandbox
     except ImportError:
         raise ImportError(_NEEDS_SERVER.format(command="sandbox")) from None
+    # The account options given before `sandbox` (or their variables) are the account it
+    # serves; its own options, placed after them, still win.
+    account: list[str] = []
+    for option, given, env_name in (
+        ("--account-id", args.account_id, ENV_ACCOUNT_ID),
+        ("--account-secret", args.account_secret, ENV_ACCOUNT_SECRET),
+    ):
+        value = _setting(given, env_name)
+        if value is not None:
+            account += [option, value]
     try:
-        serve_sandbox(arguments)
+        serve_sandbox([*account, *arguments])
     except SystemExit as stop:  # its own --help and usage errors, or a message
         if isinstance(stop.code, str):
             print(f"error: {stop.code}", file=sys.stderr)
@@ -464,25 +473,18 @@ def webhook_receiver(out: IO[str], *, token: str | None) -> WebhookApp:
 
 def _run_webhook(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
+        from pirsonal_async.sandbox.server import base_url, bind_socket, run_asgi
     except ImportError:
         raise ImportError(_NEEDS_SERVER.format(command="webhook")) from None
 
     token = _setting(args.token, ENV_WEBHOOK_TOKEN)
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     try:
-        listener = socket.create_server((args.host, args.port), family=family)
+        listener = bind_socket(args.host, args.port)
     except OSError as error:
         raise OSError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
-    host, port = listener.getsockname()[:2]
-    shown_host = f"[{host}]" if ":" in host else host
     guard = "token required" if token else "no token check"
-    print(f"receiving webhooks at http://{shown_host}:{port}/ ({guard})", file=sys.stderr)
-    app = webhook_receiver(sys.stdout, token=token)
-    # No access log: the request line carries the token.
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-    with listener:
-        uvicorn.Server(config).run(sockets=[listener])
+    print(f"receiving webhooks at {base_url(listener)}/ ({guard})", file=sys.stderr)
+    run_asgi(webhook_receiver(sys.stdout, token=token), listener)
     return 0
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import json
+import reprlib
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ import pytest
 
 from pirsonal_async.client import DEFAULT_BASE_URL, PirsonalClient
 from pirsonal_async.generated.contract import CONTRACT
+from pirsonal_async.rpc import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     import respx
@@ -59,6 +61,7 @@ INTERFACE = "SezionAPI"
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
+_EXCERPT = 80
 _FUNCTIONS = frozenset(
     function["name"]
     for entity in CONTRACT
@@ -91,11 +94,16 @@ async def pirsonal_sandbox(pirsonal_render_delay: float) -> AsyncIterator[Sandbo
 @async_fixture
 async def pirsonal_client(pirsonal_sandbox: Sandbox) -> AsyncIterator[PirsonalClient]:
     """A `PirsonalClient` for the `pirsonal_sandbox` account, closed after the test."""
-    async with PirsonalClient(
-        pirsonal_sandbox.account_id,
-        pirsonal_sandbox.account_secret,
-        base_url=pirsonal_sandbox.base_url,
-    ) as client:
+    # trust_env=False: the sandbox is on loopback, which an HTTP_PROXY would not reach.
+    async with (
+        httpx.AsyncClient(trust_env=False, timeout=DEFAULT_TIMEOUT) as http,
+        PirsonalClient(
+            pirsonal_sandbox.account_id,
+            pirsonal_sandbox.account_secret,
+            base_url=pirsonal_sandbox.base_url,
+            http_client=http,
+        ) as client,
+    ):
         yield client
 
 
@@ -120,8 +128,9 @@ class PirsonalMock:
 
     Methods are named as in the IDL, with or without the interface (`Video_Get` or
     `SezionAPI.Video_Get`). Results may be JSON values or the generated types (anything with
-    `to_json()`, enums, and lists of them). Replies echo each request's id. `answer` also
-    serves as an `httpx.MockTransport` handler.
+    `to_json()`, enums, and lists of them). Replies echo each request's id. A malformed body
+    or request gets the sandbox's JSON-RPC error (same code and message). `answer` also serves
+    as an `httpx.MockTransport` handler.
     """
 
     def __init__(self) -> None:
@@ -146,9 +155,10 @@ class PirsonalMock:
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The respx side effect: one reply per request of the body, a list for a batch."""
         try:
-            body = json.loads(request.content)
-        except ValueError:
-            return _response(_error_reply(None, PARSE_ERROR, "Unable to parse JSON"))
+            body = json.loads(request.content, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            message = f"Unable to parse JSON: {_excerpt(request.content)}"
+            return _response(_error_reply(None, PARSE_ERROR, message))
         if not isinstance(body, list):
             return _response(self._reply(body))
         if not body:
@@ -156,8 +166,12 @@ class PirsonalMock:
         return _response([self._reply(item) for item in body])
 
     def _reply(self, call: Any) -> dict[str, Any]:
-        if not isinstance(call, dict) or not isinstance(call.get("method"), str):
-            return _error_reply(None, INVALID_REQUEST, "Invalid Request. No 'method' string.")
+        if not isinstance(call, dict):
+            message = f"Invalid Request. {_excerpt(call)} is not an object."
+            return _error_reply(None, INVALID_REQUEST, message)
+        if not isinstance(call.get("method"), str):
+            message = "Invalid Request. No 'method' string."
+            return _error_reply(call.get("id"), INVALID_REQUEST, message)
         method: str = call["method"]
         params = call.get("params")
         self._calls.setdefault(method, []).append(params if isinstance(params, list) else [])
@@ -184,6 +198,19 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_json(item) for item in value]
     return value
+
+
+# The envelope errors below copy `pirsonal_async.sandbox.rpc_server`'s, which this module
+# cannot import: the sandbox needs the optional Starlette, and the mock must work without it.
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _excerpt(value: object) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else reprlib.repr(value)
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
 
 
 def _error_reply(request_id: Any, code: int, message: str) -> dict[str, Any]:

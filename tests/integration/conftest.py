@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 from welcome_template import WELCOME
 
 from pirsonal_async import PirsonalClient
 from pirsonal_async.types import Media, Template
+
+
+@pytest.fixture
+async def loopback() -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the tests' own clients of the sandbox: on loopback, no proxy applies
+    (like `pirsonal_client`'s)."""
+    async with httpx.AsyncClient(trust_env=False) as http:
+        yield http
 
 
 @pytest.fixture

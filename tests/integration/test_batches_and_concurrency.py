@@ -38,7 +38,7 @@ def wire() -> Wire:
 async def watched(pirsonal_sandbox: Sandbox, wire: Wire) -> AsyncIterator[PirsonalClient]:
     """A client whose requests the `wire` sees."""
     async with (
-        httpx.AsyncClient(event_hooks={"request": [wire.record]}) as http,
+        httpx.AsyncClient(event_hooks={"request": [wire.record]}, trust_env=False) as http,
         PirsonalClient(
             pirsonal_sandbox.account_id,
             pirsonal_sandbox.account_secret,

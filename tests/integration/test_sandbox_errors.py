@@ -6,6 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 from attrs import frozen
 from welcome_template import PROFILES, WELCOME, welcome_video
@@ -212,12 +213,17 @@ async def test_a_media_a_pending_video_uses_cannot_be_deleted(account: Account) 
     ],
 )
 async def test_bad_account_credentials_are_refused(
-    pirsonal_sandbox: Sandbox, account_id: str | None, secret: str | None, cls: type[RpcError]
+    pirsonal_sandbox: Sandbox,
+    loopback: httpx.AsyncClient,
+    account_id: str | None,
+    secret: str | None,
+    cls: type[RpcError],
 ) -> None:
     async with PirsonalClient(
         account_id or pirsonal_sandbox.account_id,
         secret or pirsonal_sandbox.account_secret,
         base_url=pirsonal_sandbox.base_url,
+        http_client=loopback,
     ) as client:
         with pytest.raises(cls):
             await client.template_list()

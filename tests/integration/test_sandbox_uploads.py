@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import httpx
 from welcome_template import rendered, welcome_video
 
 from pirsonal_async import PirsonalClient
@@ -60,13 +61,17 @@ async def test_a_per_video_upload_is_deleted_once_its_video_is_made(
 
 
 async def test_a_template_scoped_client_uploads_per_video_media(
-    pirsonal_sandbox: Sandbox, welcome: Template
+    pirsonal_sandbox: Sandbox, welcome: Template, loopback: httpx.AsyncClient
 ) -> None:
     assert welcome.secret is not None
     data = os.urandom(SIZE)
 
     async with PirsonalClient.for_template(
-        pirsonal_sandbox.account_id, welcome.id, welcome.secret, base_url=pirsonal_sandbox.base_url
+        pirsonal_sandbox.account_id,
+        welcome.id,
+        welcome.secret,
+        base_url=pirsonal_sandbox.base_url,
+        http_client=loopback,
     ) as scoped:
         media = await scoped.upload_media(data, content_type="audio/mpeg", filename="voice.mp3")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 from welcome_template import WELCOME, rendered, welcome_video
 
@@ -15,10 +16,16 @@ from pirsonal_async.types import Media, Template, TemplateStatus, VideoStatus
 
 
 @pytest.fixture
-async def scoped(pirsonal_sandbox: Sandbox, welcome: Template) -> AsyncIterator[PirsonalClient]:
+async def scoped(
+    pirsonal_sandbox: Sandbox, welcome: Template, loopback: httpx.AsyncClient
+) -> AsyncIterator[PirsonalClient]:
     assert welcome.secret is not None
     async with PirsonalClient.for_template(
-        pirsonal_sandbox.account_id, welcome.id, welcome.secret, base_url=pirsonal_sandbox.base_url
+        pirsonal_sandbox.account_id,
+        welcome.id,
+        welcome.secret,
+        base_url=pirsonal_sandbox.base_url,
+        http_client=loopback,
     ) as client:
         yield client
 
@@ -80,10 +87,14 @@ async def test_it_cannot_create_videos_of_another_template(
 
 
 async def test_a_wrong_template_secret_is_refused(
-    pirsonal_sandbox: Sandbox, welcome: Template, clip: Media
+    pirsonal_sandbox: Sandbox, welcome: Template, clip: Media, loopback: httpx.AsyncClient
 ) -> None:
     async with PirsonalClient.for_template(
-        pirsonal_sandbox.account_id, welcome.id, "wrong", base_url=pirsonal_sandbox.base_url
+        pirsonal_sandbox.account_id,
+        welcome.id,
+        "wrong",
+        base_url=pirsonal_sandbox.base_url,
+        http_client=loopback,
     ) as client:
         with pytest.raises(BadSecret):
             await client.template_video_new(welcome.id, welcome_video(clip.id))

@@ -101,6 +101,9 @@ async def test_every_video_of_a_busy_template_is_delivered_once(
         *(pirsonal_client.template_video_new(welcome.id, welcome_video(clip.id, n)) for n in names)
     )
     await asyncio.wait_for(inbox.full.wait(), WAIT_SECONDS)
+    # Every delivery is over once all are rendered: a duplicate would have arrived by then.
+    await rendered(pirsonal_sandbox, *video_ids)
 
+    assert len(inbox.videos) == len(pirsonal_sandbox.state.deliveries) == 5
     assert sorted(video.id or "" for video in inbox.videos) == sorted(video_ids)
     assert sorted(video.name for video in inbox.videos) == sorted(f"Hi {n}" for n in names)

@@ -277,7 +277,7 @@ async def test_serve_sandbox_on_a_real_port() -> None:
         assert sandbox.base_url.startswith("http://127.0.0.1:")
         assert sandbox.account_secret not in repr(sandbox)
         query = {"accountID": sandbox.account_id, "accountSecret": sandbox.account_secret}
-        async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
+        async with httpx.AsyncClient(base_url=sandbox.base_url, trust_env=False) as http:
             spec = template_spec(inputScripts=["[]"])
             body = {"jsonrpc": "2.0", "id": 1, "method": "SezionAPI.Template_New", "params": [spec]}
             template_id = (await http.post("/api", params=query, json=body)).json()["result"]
@@ -350,7 +350,7 @@ async def test_the_command_line_prints_where_it_listens() -> None:
         query = {"accountID": "b" * 24, "accountSecret": "cli-secret"}
         body = {"jsonrpc": "2.0", "id": 1, "method": "SezionAPI.Media_List", "params": []}
         # The socket was bound before the URL was printed: this connection cannot be refused.
-        async with httpx.AsyncClient(base_url=base_url, timeout=20) as http:
+        async with httpx.AsyncClient(base_url=base_url, timeout=20, trust_env=False) as http:
             reply = (await http.post("/api", params=query, json=body)).json()
         assert reply == {"jsonrpc": "2.0", "id": 1, "result": []}
     finally:

@@ -17,9 +17,15 @@ from sandbox_helpers import (
 )
 
 from pirsonal_async.contract import Contract
-from pirsonal_async.sandbox import SandboxState
+from pirsonal_async.sandbox import Delivery, SandboxState
 from pirsonal_async.sandbox.rpc_server import RpcFault
-from pirsonal_async.sandbox.state import Principal, check_webhook_url, iso_ms, new_id
+from pirsonal_async.sandbox.state import (
+    Principal,
+    check_webhook_url,
+    iso_ms,
+    new_id,
+    url_origin,
+)
 
 AddMedia = Callable[..., str]
 
@@ -352,6 +358,34 @@ def test_temporary_media_is_deleted_once_its_video_is_rendered(
     assert temp_id not in state.media
 
 
+def test_temporary_media_of_a_video_deleted_before_rendering_is_freed(
+    state: SandboxState, add_media: AddMedia
+) -> None:
+    state.media_quota = 100
+    template_id = state.template_new(template_spec())
+    temp_id = add_media(temp=True, size=60)
+    first = state.video_new(template_id, video_spec(temp_id))
+    second = state.video_new(template_id, video_spec(temp_id))
+    state.video_delete(first)
+    assert temp_id in state.media, "still needed by the second video"
+    state.video_delete(second)
+    assert temp_id not in state.media
+    assert temp_id not in state.media_sha256
+    add_media(size=100)  # the quota counts it no more
+
+
+def test_deleting_a_template_frees_the_temporary_media_of_its_pending_videos(
+    state: SandboxState, add_media: AddMedia
+) -> None:
+    template_id = state.template_new(template_spec())
+    temp_id = add_media(temp=True)
+    kept_id = add_media()
+    state.video_new(template_id, video_spec(temp_id))
+    state.video_new(template_id, video_spec(kept_id))
+    state.template_delete(template_id)
+    assert list(state.media) == [kept_id], "an account upload stays"
+
+
 @pytest.mark.parametrize(
     ("kind", "parameters", "result"),
     [
@@ -411,6 +445,22 @@ def test_a_webhook_url_httpx_cannot_post_to_is_refused_without_echoing_it(
         # Not chained: a traceback shows no httpx error that could quote the URL.
         assert caught.value.__context__ is None
     assert state.webhooks == {}
+
+
+def test_a_delivery_repr_shows_only_the_webhook_origin() -> None:
+    url = "http://user:pw@hook.test:8080/hooks/path-s3cr3t?token=query-s3cr3t"
+    delivery = Delivery("v1", "t1", url, 500, "HTTP 500")
+    shown = repr([delivery])
+    assert "url=http://hook.test:8080," in shown
+    assert "s3cr3t" not in shown
+    assert "pw" not in shown
+    assert delivery.url == url
+
+
+def test_url_origin() -> None:
+    assert url_origin("https://hook.test/a?token=t") == "https://hook.test"
+    assert url_origin("http://u:p@[::1]:9/h") == "http://[::1]:9"
+    assert url_origin("http://[::1/hook?token=t") == "a malformed URL"
 
 
 def test_check_webhook_url_accepts_absolute_http_urls() -> None:

@@ -19,9 +19,13 @@ from sandbox_helpers import (
     template_spec,
 )
 
-from pirsonal_async.sandbox import SandboxState, create_app, serve_sandbox
+from pirsonal_async import webhook_app
+from pirsonal_async.sandbox import SandboxState, create_app, serve_asgi, serve_sandbox
+from pirsonal_async.types import Video
 
 BLANK = template_spec(inputScripts=["[]"])
+# A proxy nobody listens on: traffic sent through it fails.
+DEAD_PROXY = "http://127.0.0.1:9"
 
 
 class SteppedSleep:
@@ -236,7 +240,7 @@ async def test_the_webhook_on_the_wire() -> None:
         async with serve_sandbox(
             state=state, render_delay=0, webhooks=[f"http://127.0.0.1:{port}/hook"]
         ) as sandbox:
-            async with httpx.AsyncClient(base_url=sandbox.base_url) as http:
+            async with httpx.AsyncClient(base_url=sandbox.base_url, trust_env=False) as http:
                 template_id = await call(http, "Template_New", BLANK)
                 video_id = await call(http, "Template_Video_New", template_id, {"name": "v"})
             await state.wait_rendered(video_id)
@@ -293,3 +297,82 @@ async def test_a_malformed_url_put_in_the_state_directly_is_a_failed_delivery(
     assert f"failed: {error}" in logged
     assert "s3cr3t" not in logged
     assert not any(r.exc_info for r in caplog.records)
+
+
+# One renderer per state, attached by the app's lifespan
+
+
+async def test_an_app_renders_only_while_its_lifespan_runs(state: SandboxState) -> None:
+    app = create_app(state, render_delay=0)
+    assert (state.on_video_queued, state.renderer_attached) == ([], False)
+    async with app.router.lifespan_context(app):
+        assert len(state.on_video_queued) == 1
+        assert state.renderer_attached
+    assert (state.on_video_queued, state.renderer_attached) == ([], False)
+
+
+async def test_a_second_app_on_a_served_state_refuses_to_start(state: SandboxState) -> None:
+    first, second = create_app(state), create_app(state)
+    async with first.router.lifespan_context(first):
+        with pytest.raises(RuntimeError, match="already served by a running sandbox app"):
+            async with second.router.lifespan_context(second):
+                pass
+        with pytest.raises(RuntimeError, match="already served by a running sandbox app"):
+            async with serve_sandbox(state=state):
+                pass
+        assert len(state.on_video_queued) == 1
+    assert (state.on_video_queued, state.renderer_attached) == ([], False)
+
+
+async def test_serve_sandbox_twice_at_once_on_one_state_fails_clearly(
+    state: SandboxState,
+) -> None:
+    with pytest.raises(RuntimeError, match="already served by a running sandbox app"):
+        async with serve_sandbox(state=state), serve_sandbox(state=state):
+            pass
+    assert (state.on_video_queued, state.renderer_attached) == ([], False)
+
+
+async def test_each_video_is_delivered_once_by_successive_sandboxes_on_one_state(
+    state: SandboxState,
+) -> None:
+    create_app(state)  # never started: it must not render anything
+    received: list[str] = []
+
+    async def receive(video: Video) -> None:
+        received.append(video.id or "")
+
+    async with serve_asgi(webhook_app(receive)) as hook_url:
+        state.add_webhook(f"{hook_url}/hook")
+        video_ids = []
+        for _ in range(2):
+            async with serve_sandbox(state=state, render_delay=0):
+                template_id = state.template_new(BLANK)
+                video_ids.append(state.video_new(template_id, {"name": "v"}))
+                await state.wait_rendered(video_ids[-1])
+    assert received == video_ids
+    assert [d.video_id for d in state.deliveries] == video_ids
+
+
+async def test_webhooks_to_loopback_bypass_proxy_variables(
+    state: SandboxState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, DEAD_PROXY)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    received: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+    receiver = await receive_one_webhook(received)
+    port = receiver.sockets[0].getsockname()[1]
+    try:
+        async with serve_sandbox(
+            state=state, render_delay=0, webhooks=[f"http://127.0.0.1:{port}/hook"]
+        ):
+            template_id = state.template_new(BLANK)
+            video_id = state.video_new(template_id, {"name": "v"})
+            await state.wait_rendered(video_id)
+    finally:
+        receiver.close()
+        await receiver.wait_closed()
+    assert [(d.status_code, d.error) for d in state.deliveries] == [(200, None)]
+    assert (await received).startswith(b"POST /hook HTTP/1.1\r\n")

@@ -1,7 +1,9 @@
 """A local, stateful, in-memory Pirsonal server for development, demos and tests.
 
 Run it with `python -m pirsonal_async.sandbox [--port 0] [--render-delay 1.0] [--webhook URL]`
-(it prints `PIRSONAL_BASE_URL=...`, then the account ID and secret), or in-process:
+(it prints `PIRSONAL_BASE_URL=...`, then the account ID and secret: `--account-id` and
+`--account-secret`, else `$PIRSONAL_ACCOUNT_ID` and `$PIRSONAL_ACCOUNT_SECRET`, else random
+ones), or in-process:
 
     async with serve_sandbox(render_delay=0) as sandbox:
         ...  # sandbox.base_url, sandbox.account_id, sandbox.account_secret, sandbox.state
@@ -16,13 +18,15 @@ stand-in body for each rendered file; `Video_Get_Links` points here), and the sa
 Authentication is Pirsonal's: `accountID` + `accountSecret` in the query string, or `accountID`
 + `templateID` + `templateSecret` (the template's `secret`), which allows `Template_Video_New`
 for that template and per-video uploads (stored with `temp: true`, deleted once the video that
-uses them is rendered). `barrister-idl` needs no credentials.
+uses them is rendered or deleted). `barrister-idl` needs no credentials.
 
-Rendering: a new video is `queued`, then `processing`, and after the render delay `done`, with
-one `outFiles` entry per template profile, its `duration` and `date`. Its Video JSON is then
-POSTed to each webhook with Pirsonal's headers (`Accept: */*`, `Connection: close`,
-`User-Agent: Pirsonal`, `Content-Type: application/json`); anything but HTTP 200 is recorded as
-a failed delivery (`state.notifications`, `GET /sandbox/notifications`), with no retry.
+Rendering (by the one app serving a `SandboxState`, while its lifespan runs; another app's
+lifespan refuses to start on it): a new video is `queued`, then `processing`, and after the
+render delay `done`, with one `outFiles` entry per template profile, its `duration` and `date`.
+Its Video JSON is then POSTed to each webhook with Pirsonal's headers (`Accept: */*`,
+`Connection: close`, `User-Agent: Pirsonal`, `Content-Type: application/json`), never through
+an environment proxy; anything but HTTP 200 is recorded as a failed delivery
+(`state.notifications`, `GET /sandbox/notifications`), with no retry.
 
 Webhooks (the contract has no method for them): `--webhook URL` or `serve_sandbox(webhooks=...)`
 for every template, `state.add_webhook(url, template_id=None)`, or `POST /sandbox/webhooks` with

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import secrets
 import sys
 
-import uvicorn
-
+from pirsonal_async.cli import ENV_ACCOUNT_ID, ENV_ACCOUNT_SECRET, ENV_BASE_URL
 from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
-from pirsonal_async.sandbox.server import base_url, bind_socket
+from pirsonal_async.sandbox.server import base_url, bind_socket, run_asgi
 from pirsonal_async.sandbox.state import (
     DEFAULT_MEDIA_QUOTA,
     SandboxState,
@@ -26,8 +26,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
-    parser.add_argument("--account-id", default=None, help="account ID (default: random)")
-    parser.add_argument("--account-secret", default=None, help="account secret (default: random)")
+    # The client's variables: a shell that has them set serves the account it calls.
+    parser.add_argument(
+        "--account-id",
+        default=os.environ.get(ENV_ACCOUNT_ID) or None,
+        help=f"account ID (default: ${ENV_ACCOUNT_ID}, else random)",
+    )
+    parser.add_argument(
+        "--account-secret",
+        default=os.environ.get(ENV_ACCOUNT_SECRET) or None,
+        help=f"account secret (default: ${ENV_ACCOUNT_SECRET}, else random)",
+    )
     parser.add_argument(
         "--render-delay",
         type=float,
@@ -79,16 +88,13 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as exc:
         sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
     # The first line is machine-readable on its own; scripts wait for it.
-    print(f"PIRSONAL_BASE_URL={base_url(listener)}", flush=True)
-    print(f"PIRSONAL_ACCOUNT_ID={state.account_id}", flush=True)
-    print(f"PIRSONAL_ACCOUNT_SECRET={state.account_secret}", flush=True)
+    print(f"{ENV_BASE_URL}={base_url(listener)}", flush=True)
+    print(f"{ENV_ACCOUNT_ID}={state.account_id}", flush=True)
+    print(f"{ENV_ACCOUNT_SECRET}={state.account_secret}", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # httpx logs each webhook URL at INFO, and a URL may carry the receiver's token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = create_app(state, render_delay=args.render_delay)
-    # No access log: it would print the query string, which carries the secret.
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-    uvicorn.Server(config).run(sockets=[listener])
+    run_asgi(create_app(state, render_delay=args.render_delay), listener)
 
 
 if __name__ == "__main__":

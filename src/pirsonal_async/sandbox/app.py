@@ -30,11 +30,18 @@ def create_app(
     sleep: Sleep = asyncio.sleep,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """A Starlette app serving `state`; its lifespan cancels renderings still running at exit."""
-    renderer = Renderer(state, delay=render_delay, sleep=sleep, transport=webhook_transport)
+    """A Starlette app serving `state`.
+
+    Videos are rendered only while its lifespan runs: serve it with lifespan on, or enter
+    `app.router.lifespan_context(app)` around an `httpx.ASGITransport`. Renderings still running
+    at exit are cancelled. The lifespan fails to start (RuntimeError) while another app renders
+    the same state, which would render and deliver every video twice.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        renderer = Renderer(state, delay=render_delay, sleep=sleep, transport=webhook_transport)
+        renderer.attach()
         try:
             yield
         finally:

@@ -7,11 +7,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
-from pirsonal_async.sandbox.state import Delivery, SandboxState
+from pirsonal_async.sandbox.state import Delivery, SandboxState, url_origin
 
 logger = logging.getLogger("pirsonal_async.sandbox")
 
@@ -28,7 +27,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class Renderer:
-    """Renders each queued video after `delay` seconds (half queued, half processing).
+    """Renders each queued video after `delay` seconds (half queued, half processing), from
+    `attach()` until `aclose()`.
 
     `sleep` is injectable so tests never wait; `transport` lets tests receive webhooks in memory.
     """
@@ -47,7 +47,16 @@ class Renderer:
         self._transport = transport
         self._tasks: set[asyncio.Task[None]] = set()
         self._http: httpx.AsyncClient | None = None
-        state.on_video_queued.append(self.submit)
+
+    def attach(self) -> None:
+        """Starts rendering the state's queued videos; RuntimeError if another renderer does."""
+        if self._state.renderer_attached:
+            raise RuntimeError(
+                "this SandboxState is already served by a running sandbox app: two apps on one "
+                "state would render and deliver every video twice"
+            )
+        self._state.renderer_attached = True
+        self._state.on_video_queued.append(self.submit)
 
     def submit(self, video_id: str) -> None:
         """Starts rendering a video in the background (needs a running event loop)."""
@@ -56,9 +65,10 @@ class Renderer:
         task.add_done_callback(self._tasks.discard)
 
     async def aclose(self) -> None:
-        """Cancels unfinished renderings and closes the webhook HTTP client."""
+        """Detaches from the state, cancels unfinished renderings, closes the webhook client."""
         if self.submit in self._state.on_video_queued:
             self._state.on_video_queued.remove(self.submit)
+            self._state.renderer_attached = False
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -75,7 +85,7 @@ class Renderer:
             video = self._state.finish_render(video_id)
             if video is not None:
                 for url in self._state.webhook_urls(video["templateID"]):
-                    self._state.record_delivery(await self._deliver(url, video))
+                    self._state.deliveries.append(await self._deliver(url, video))
         finally:
             self._state.mark_settled(video_id)
 
@@ -93,23 +103,20 @@ class Renderer:
             error = type(exc).__name__
         if error is not None:
             logger.warning(
-                "webhook for video %s to %s failed: %s", video["id"], _origin(url), error
+                "webhook for video %s to %s failed: %s", video["id"], url_origin(url), error
             )
         return Delivery(video["id"], video["templateID"], url, status_code, error)
 
     def _client(self) -> httpx.AsyncClient:
         if self._http is None:
+            # trust_env=False: receivers are often on loopback, which an HTTP_PROXY
+            # from the environment would not reach.
             self._http = httpx.AsyncClient(
-                headers=WEBHOOK_HEADERS, timeout=WEBHOOK_TIMEOUT, transport=self._transport
+                headers=WEBHOOK_HEADERS,
+                timeout=WEBHOOK_TIMEOUT,
+                transport=self._transport,
+                trust_env=False,
             )
             # httpx adds Accept-Encoding by default; Pirsonal's calls carry none.
             del self._http.headers["Accept-Encoding"]
         return self._http
-
-
-def _origin(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return "a malformed URL"
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"

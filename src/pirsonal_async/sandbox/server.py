@@ -6,7 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from typing import Literal
+from typing import Any, Literal
 
 import uvicorn
 from attrs import frozen
@@ -16,6 +16,8 @@ from pirsonal_async.sandbox.state import SandboxState
 
 STARTUP_TIMEOUT = 10.0
 _STARTUP_POLL = 0.005
+
+AsgiApp = Callable[..., Awaitable[None]]
 
 
 @frozen
@@ -58,26 +60,43 @@ async def serve_sandbox(
 
 @asynccontextmanager
 async def serve_asgi(
-    app: Callable[..., Awaitable[None]],
+    app: AsgiApp,
     *,
     host: str = "127.0.0.1",
     port: int = 0,
     lifespan: Literal["auto", "on", "off"] = "auto",
 ) -> AsyncIterator[str]:
     """Serves any ASGI app (a `webhook_app`, say) under uvicorn until the block exits; yields
-    its base URL once it accepts connections. Port 0 picks a free port."""
+    its base URL once it accepts connections. Port 0 picks a free port.
+
+    An exception raised by the app's lifespan startup is raised here.
+    """
     listener = bind_socket(host, port)
-    # No access log: request lines can carry secrets (Pirsonal's query, a webhook token).
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
-    server = uvicorn.Server(config)
+    lifespan_errors: list[Exception] = []
+
+    async def watched(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await app(scope, receive, send)
+        except Exception as exc:
+            if scope["type"] == "lifespan":
+                lifespan_errors.append(exc)
+            raise
+
+    server = _InProcessServer(_config(watched, lifespan))
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
-        await _wait_started(server, task)
+        await _wait_started(server, task, lifespan_errors)
         yield base_url(listener)
     finally:
         server.should_exit = True
         await task
         listener.close()
+
+
+def run_asgi(app: AsgiApp, listener: socket.socket) -> None:
+    """Serves an ASGI app (lifespan on) on a `bind_socket` listener until Ctrl-C; for commands."""
+    with listener:
+        uvicorn.Server(_config(app, "on")).run(sockets=[listener])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -95,13 +114,33 @@ def base_url(listener: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def _wait_started(server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+def _config(app: AsgiApp, lifespan: Literal["auto", "on", "off"]) -> uvicorn.Config:
+    # No access log: request lines can carry secrets (Pirsonal's query, a webhook token).
+    return uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
+
+
+class _InProcessServer(uvicorn.Server):
+    """A uvicorn server whose failed startup just ends `serve()`: uvicorn raises SystemExit,
+    which asyncio re-raises out of the event loop, ending the whole program."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        try:
+            await super().startup(sockets=sockets)
+        except SystemExit:
+            self.should_exit = True
+
+
+async def _wait_started(
+    server: uvicorn.Server, task: asyncio.Task[None], lifespan_errors: list[Exception]
+) -> None:
     # uvicorn offers no startup event, only a flag: poll it briefly.
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STARTUP_TIMEOUT
     while not server.started:
         if task.done():
             task.result()
+            if lifespan_errors:
+                raise lifespan_errors[0]
             raise RuntimeError("the server stopped while starting")
         if loop.time() > deadline:
             raise TimeoutError(f"the server did not start in {STARTUP_TIMEOUT} s")

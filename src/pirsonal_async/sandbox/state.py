@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from attrs import define, field, frozen
@@ -66,6 +67,16 @@ def check_webhook_url(url: str) -> None:
     raise ValueError(f"bad webhook URL: {problem}")
 
 
+def url_origin(url: str) -> str:
+    """`scheme://host:port` of a URL: what logs and reprs may show of a webhook URL, whose
+    path, query or user info may hold a token."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return "a malformed URL"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 def iso_ms(moment: datetime) -> str:
     """`2014-03-25T11:21:00.047Z`: the date format of Pirsonal's videos."""
     utc = moment.astimezone(timezone.utc)
@@ -85,7 +96,7 @@ class Delivery:
 
     video_id: str
     template_id: str
-    url: str
+    url: str = field(repr=url_origin)
     status_code: int | None
     error: str | None
 
@@ -111,6 +122,8 @@ class SandboxState:
     deliveries: list[Delivery] = field(factory=list)
     # Called with a video ID when a video is queued, e.g. to start its rendering.
     on_video_queued: list[Callable[[str], None]] = field(factory=list)
+    # Set while a sandbox app's renderer serves this state: a second would render twice.
+    renderer_attached: bool = field(default=False, init=False)
     _settled: dict[str, asyncio.Event] = field(factory=dict, init=False)
 
     def __repr__(self) -> str:
@@ -221,9 +234,11 @@ class SandboxState:
         self._video(video_id).update({k: v for k, v in changes.items() if v is not None})
 
     def video_delete(self, video_id: str) -> None:
-        self._video(video_id)
+        """Deletes a video; its per-video uploads go too, rendered or not."""
+        video = self._video(video_id)
         del self.videos[video_id]
-        self._settle(video_id)
+        self._release_temp_media(video)
+        self.mark_settled(video_id)
 
     def out_files(self, video_id: str) -> list[dict[str, Any]]:
         """The rendered files of a video: none until it is done."""
@@ -263,11 +278,7 @@ class SandboxState:
         video["duration"] = scripts.script_duration_ms(video_scripts)
         video["outFiles"] = [outputs.out_file(video_id, p) for p in template["outProfiles"]]
         video["status"] = {"code": "done"}
-        used = scripts.media_references(video.get("inputMedias", []))
-        still_needed = self._media_in_use()
-        for media_id in used - still_needed:
-            if self.media.get(media_id, {}).get("temp"):
-                self._remove_media(media_id)
+        self._release_temp_media(video)
         return copy.deepcopy(video)
 
     def webhook_urls(self, template_id: str) -> list[str]:
@@ -285,9 +296,6 @@ class SandboxState:
         if url not in urls:
             urls.append(url)
 
-    def record_delivery(self, delivery: Delivery) -> None:
-        self.deliveries.append(delivery)
-
     @property
     def notifications(self) -> list[Delivery]:
         """Failed webhook deliveries, which Pirsonal reports as account notifications."""
@@ -295,7 +303,9 @@ class SandboxState:
 
     def mark_settled(self, video_id: str) -> None:
         """Called once a video is done and its webhooks were called (or it was deleted)."""
-        self._settle(video_id)
+        event = self._settled.get(video_id)
+        if event is not None:
+            event.set()
 
     async def wait_rendered(self, video_id: str) -> None:
         """Waits until the video is done and its webhooks were called.
@@ -376,10 +386,13 @@ class SandboxState:
         del self.media[media_id]
         del self.media_sha256[media_id]
 
-    def _settle(self, video_id: str) -> None:
-        event = self._settled.get(video_id)
-        if event is not None:
-            event.set()
+    def _release_temp_media(self, video: Mapping[str, Any]) -> None:
+        """Deletes the per-video uploads of a video no longer pending, unless a pending video
+        still uses them: Pirsonal frees them once their video is generated (or deleted)."""
+        used = scripts.media_references(video.get("inputMedias", []))
+        for media_id in used - self._media_in_use():
+            if self.media.get(media_id, {}).get("temp"):
+                self._remove_media(media_id)
 
 
 def _check_secret(given: str, expected: str) -> None:
