@@ -7,6 +7,12 @@ SOURCES := src codegen tests bench examples
 
 .PHONY: install test lint generate check demo bench clean
 
+# The demo, tests and benchmarks talk to servers on loopback: never through an environment proxy.
+comma := ,
+LOOPBACK := 127.0.0.1,localhost,::1
+export NO_PROXY := $(LOOPBACK)$(if $(NO_PROXY),$(comma)$(NO_PROXY))
+export no_proxy := $(LOOPBACK)$(if $(no_proxy),$(comma)$(no_proxy))
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
