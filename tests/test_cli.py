@@ -575,6 +575,16 @@ def test_the_sandbox_options_win_over_the_global_ones(
     ]
 
 
+def test_the_sandbox_refuses_a_base_url_instead_of_ignoring_it(
+    capsys: pytest.CaptureFixture[str], served: list[Served]
+) -> None:
+    run = run_sync(capsys, "--base-url", "http://127.0.0.1:9", "sandbox", "--port", "0")
+
+    assert run.status == 2
+    assert "--base-url is for API calls; the sandbox takes --host and --port" in run.err
+    assert served == []
+
+
 def test_the_webhook_command_listens_like_the_sandbox(
     capsys: pytest.CaptureFixture[str], served: list[Served]
 ) -> None:

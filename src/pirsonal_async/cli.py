@@ -436,6 +436,8 @@ def _run_upload(args: argparse.Namespace) -> int:
 
 
 def _run_sandbox(args: argparse.Namespace, arguments: list[str]) -> int:
+    if args.base_url is not None:
+        raise UsageError("--base-url is for API calls; the sandbox takes --host and --port")
     try:
         from pirsonal_async.sandbox.__main__ import main as serve_sandbox
     except ImportError:
