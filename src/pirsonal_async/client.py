@@ -106,12 +106,10 @@ class PirsonalClient(SezionAPI):
         self._credentials = credentials
         self._base_url = base_url.rstrip("/")
         self._retry = retry
-        self._owns_http = http_client is None
-        self._http = httpx.AsyncClient(timeout=timeout) if http_client is None else http_client
         self.rpc = RpcClient(
             f"{self._base_url}/api",
             params=credentials,
-            http_client=self._http,
+            http_client=http_client,
             contract=bundled_contract(),
             validate_requests=validate,
             validate_responses=validate,
@@ -148,8 +146,7 @@ class PirsonalClient(SezionAPI):
 
     async def aclose(self) -> None:
         """Closes the connection pool, unless it was passed in as `http_client`."""
-        if self._owns_http:
-            await self._http.aclose()
+        await self.rpc.aclose()
 
     @asynccontextmanager
     async def batch(self) -> AsyncIterator[SezionAPI]:
@@ -189,7 +186,7 @@ class PirsonalClient(SezionAPI):
                 "templateSecret": template_secret,
             }
         return await upload_media(
-            self._http,
+            self.rpc.http_client,
             f"{self._base_url}/api/upload",
             query,
             source,

@@ -143,6 +143,11 @@ class RpcClient:
             raise ValueError(f"RpcClient url must be an absolute http(s) URL, got {shown!r}")
         return parsed
 
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The pooled httpx client every request goes through (shared with uploads)."""
+        return self._http
+
     async def __aenter__(self) -> RpcClient:
         return self
 
