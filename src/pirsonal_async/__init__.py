@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pirsonal_async.generated import DecodeError
     from pirsonal_async.retry import NO_RETRY, RetryPolicy
     from pirsonal_async.rpc import RpcClient
+    from pirsonal_async.waiting import RenderFailedError, VideoWaiters, WaitPolicy
     from pirsonal_async.webhooks import WebhookError, parse_webhook, webhook_app
 
 __all__ = [
@@ -43,11 +44,14 @@ __all__ = [
     "PirsonalError",
     "PirsonalServerError",
     "ProtocolError",
+    "RenderFailedError",
     "RequestValidationError",
     "RetryPolicy",
     "RpcClient",
     "RpcError",
     "TransportError",
+    "VideoWaiters",
+    "WaitPolicy",
     "WebhookError",
     "parse_webhook",
     "webhook_app",
@@ -56,7 +60,7 @@ __all__ = [
 # Exports are imported on first use, so that importing a submodule (the code generator uses
 # the RPC layer; the pytest plugin loads in every test run) never loads the generated bindings
 # it may be about to rewrite. The modules that define them, lightest first:
-_DEFINED_IN = ("errors", "retry", "rpc", "generated", "webhooks", "client")
+_DEFINED_IN = ("errors", "retry", "rpc", "generated", "waiting", "webhooks", "client")
 
 
 def __getattr__(name: str) -> Any:

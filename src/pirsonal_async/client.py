@@ -11,10 +11,11 @@ import httpx
 
 from pirsonal_async.contract import Contract
 from pirsonal_async.errors import RequestValidationError
-from pirsonal_async.generated import CONTRACT, Media, SezionAPI
+from pirsonal_async.generated import CONTRACT, Media, SezionAPI, Video
 from pirsonal_async.retry import RetryPolicy
 from pirsonal_async.rpc import DEFAULT_RETRY, DEFAULT_TIMEOUT, RpcClient
 from pirsonal_async.uploads import Progress, UploadSource, upload_media
+from pirsonal_async.waiting import DEFAULT_WAIT, VideoWaiters, WaitPolicy, wait_for_video
 
 DEFAULT_BASE_URL = "https://app.pirsonal.com"
 
@@ -197,3 +198,17 @@ class PirsonalClient(SezionAPI):
             progress=progress,
             retry=self._retry,
         )
+
+    @functools.cached_property
+    def waiters(self) -> VideoWaiters:
+        """Where webhook deliveries wake this client's `wait_for_video` calls: serve it as
+        `webhook_app(client.waiters)`, or call `client.waiters.deliver(video)` from your own
+        webhook handler."""
+        return VideoWaiters()
+
+    async def wait_for_video(
+        self, video_id: str, timeout: float = 600.0, *, policy: WaitPolicy = DEFAULT_WAIT
+    ) -> Video:
+        """The video once rendered (status `done`); raises `RenderFailedError` if rendering
+        failed and `TimeoutError` after `timeout` seconds. See `pirsonal_async.waiting`."""
+        return await wait_for_video(self, self.waiters, video_id, timeout=timeout, policy=policy)
