@@ -40,7 +40,7 @@ __all__ = [
     "wait_for_video",
 ]
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("pirsonal_async")
 
 DONE_STATUS_CODE = "done"
 # `failed` is what the sandbox's render-fail chaos sets; `error` is the other spelling a
