@@ -575,6 +575,39 @@ def test_the_sandbox_options_win_over_the_global_ones(
     ]
 
 
+def test_the_sandbox_takes_a_chaos_spec_and_seed(
+    capsys: pytest.CaptureFixture[str], served: list[Served]
+) -> None:
+    spec = "drop-reply=0.1,drop-request=0.05,http-503=0.05,latency-ms=20,render-fail=0.02"
+
+    run = run_sync(capsys, "sandbox", "--port", "0", "--chaos", spec, "--chaos-seed", "7")
+
+    assert run.status == 0, run.err
+    assert f"chaos: {spec} --chaos-seed 7" in run.out.splitlines()
+    [serving] = served
+    [middleware] = serving.app.user_middleware
+    chaos = middleware.kwargs["chaos"]
+    assert (str(chaos.spec), chaos.seed) == (spec, 7)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--chaos", "drop-reply=2"], "drop-reply must be a rate between 0 and 1, got 2.0"),
+        (["--chaos", "latency=5"], "unknown chaos key 'latency'"),
+        (["--chaos-seed", "7"], "--chaos-seed needs --chaos"),
+    ],
+)
+def test_the_sandbox_refuses_a_bad_chaos_spec(
+    capsys: pytest.CaptureFixture[str], served: list[Served], arguments: list[str], message: str
+) -> None:
+    run = run_sync(capsys, "sandbox", "--port", "0", *arguments)
+
+    assert run.status == 2
+    assert message in run.err
+    assert served == []
+
+
 def test_the_sandbox_refuses_a_base_url_instead_of_ignoring_it(
     capsys: pytest.CaptureFixture[str], served: list[Served]
 ) -> None:

@@ -244,6 +244,7 @@ async def test_the_sandbox_fixture_serves_on_loopback(
 ) -> None:
     assert pirsonal_sandbox.base_url.startswith("http://127.0.0.1:")
     assert pirsonal_render_delay == SANDBOX_RENDER_DELAY
+    assert pirsonal_sandbox.chaos is None
     async with httpx.AsyncClient(trust_env=False) as http:
         files = await http.get(f"{pirsonal_sandbox.base_url}/files/nothing")
     assert files.status_code == 404

@@ -5,7 +5,9 @@ installed every test can use these function-scoped asyncio fixtures (pytest-asyn
 
 - ``pirsonal_sandbox``: a local Pirsonal (`pirsonal_async.sandbox`, extra ``[sandbox]``) on a
   free loopback port, rendering each video after ``pirsonal_render_delay`` seconds (0.05;
-  override that fixture to change it); yields the running `Sandbox`.
+  override that fixture to change it) and misbehaving as ``pirsonal_chaos`` says (None; a
+  chaos spec such as ``"drop-reply=0.1,http-503=0.05"``, seeded by ``pirsonal_chaos_seed``);
+  yields the running `Sandbox`.
 - ``pirsonal_client``: a `PirsonalClient` connected to that sandbox with its account.
 
 ::
@@ -76,8 +78,23 @@ def pirsonal_render_delay() -> float:
     return SANDBOX_RENDER_DELAY
 
 
+@pytest.fixture
+def pirsonal_chaos() -> str | None:
+    """The `pirsonal_sandbox`'s chaos spec (e.g. `"drop-reply=0.1,http-503=0.05"`): None, no
+    faults; override to inject some (`pirsonal_sandbox.chaos` holds the seed)."""
+    return None
+
+
+@pytest.fixture
+def pirsonal_chaos_seed() -> int | None:
+    """The seed of the `pirsonal_sandbox`'s chaos draws (None: random); override to repeat."""
+    return None
+
+
 @async_fixture
-async def pirsonal_sandbox(pirsonal_render_delay: float) -> AsyncIterator[Sandbox]:
+async def pirsonal_sandbox(
+    pirsonal_render_delay: float, pirsonal_chaos: str | None, pirsonal_chaos_seed: int | None
+) -> AsyncIterator[Sandbox]:
     """A sandbox Pirsonal served on a free loopback port for the test's duration."""
     # Imported here: starlette and uvicorn are an optional extra.
     try:
@@ -87,7 +104,12 @@ async def pirsonal_sandbox(pirsonal_render_delay: float) -> AsyncIterator[Sandbo
             "the pirsonal_sandbox fixture needs the sandbox extra "
             f"(pip install 'pirsonal-async[sandbox]'): {error}"
         ) from error
-    async with serve_sandbox(host="127.0.0.1", render_delay=pirsonal_render_delay) as sandbox:
+    async with serve_sandbox(
+        host="127.0.0.1",
+        render_delay=pirsonal_render_delay,
+        chaos=pirsonal_chaos,
+        chaos_seed=pirsonal_chaos_seed,
+    ) as sandbox:
         yield sandbox
 
 

@@ -1,6 +1,7 @@
 """A local, stateful, in-memory Pirsonal server for development, demos and tests.
 
-Run it with `python -m pirsonal_async.sandbox [--port 0] [--render-delay 1.0] [--webhook URL]`
+Run it with `python -m pirsonal_async.sandbox [--port 0] [--render-delay 1.0] [--webhook URL]
+[--chaos SPEC [--chaos-seed N]]`
 (it prints `PIRSONAL_BASE_URL=...`, then the account ID and secret: `--account-id` and
 `--account-secret`, else `$PIRSONAL_ACCOUNT_ID` and `$PIRSONAL_ACCOUNT_SECRET`, else random
 ones), or in-process:
@@ -32,6 +33,10 @@ Webhooks (the contract has no method for them): `--webhook URL` or `serve_sandbo
 for every template, `state.add_webhook(url, template_id=None)`, or `POST /sandbox/webhooks` with
 `{"url": ..., "templateID": ...}` and the account credentials in the query string. Each URL must
 be an absolute http(s) URL that httpx can post to; any other is refused when it is registered.
+
+Chaos mode (`--chaos SPEC --chaos-seed N`, `serve_sandbox(chaos=..., chaos_seed=...)`, or
+`create_app(state, chaos=Chaos(...))`) drops requests or replies, answers 503, delays replies
+and fails renders (status `{"code": "error"}`) at seeded rates: see `sandbox.chaos`.
 
 Errors (the vendor's codes and messages; a detail may follow the message after a colon):
 1000 unknown template · 1001 unknown media (also a `sezionID`/`pirsonalID` in `inputMedias`) ·

@@ -10,7 +10,8 @@ import sys
 
 from pirsonal_async.cli import ENV_ACCOUNT_ID, ENV_ACCOUNT_SECRET, ENV_BASE_URL
 from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
-from pirsonal_async.sandbox.server import base_url, bind_socket, run_asgi
+from pirsonal_async.sandbox.chaos import ChaosSpec
+from pirsonal_async.sandbox.server import base_url, bind_socket, make_chaos, run_asgi
 from pirsonal_async.sandbox.state import (
     DEFAULT_MEDIA_QUOTA,
     SandboxState,
@@ -59,10 +60,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="BYTES",
         help="media storage limit (error 2001 beyond it)",
     )
+    parser.add_argument(
+        "--chaos",
+        type=_chaos_spec,
+        metavar="SPEC",
+        help="inject faults: drop-reply=RATE,drop-request=RATE,http-503=RATE,latency-ms=MS,"
+        "render-fail=RATE (rates per request, per render for render-fail)",
+    )
+    parser.add_argument(
+        "--chaos-seed",
+        type=int,
+        metavar="N",
+        help="seed of the chaos draws, to repeat a run (default: random, printed)",
+    )
     args = parser.parse_args(argv)
     if args.render_delay < 0:
         parser.error("--render-delay must not be negative")
+    if args.chaos_seed is not None and args.chaos is None:
+        parser.error("--chaos-seed needs --chaos")
     return args
+
+
+def _chaos_spec(text: str) -> ChaosSpec:
+    try:
+        return ChaosSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _webhook_url(url: str) -> str:
@@ -83,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     for url in args.webhook:
         state.add_webhook(url)
+    chaos = make_chaos(args.chaos, args.chaos_seed)
     try:
         listener = bind_socket(args.host, args.port)
     except OSError as exc:
@@ -91,10 +115,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{ENV_BASE_URL}={base_url(listener)}", flush=True)
     print(f"{ENV_ACCOUNT_ID}={state.account_id}", flush=True)
     print(f"{ENV_ACCOUNT_SECRET}={state.account_secret}", flush=True)
+    if chaos is not None:
+        print(f"chaos: {chaos.spec} --chaos-seed {chaos.seed}", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # httpx logs each webhook URL at INFO, and a URL may carry the receiver's token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    run_asgi(create_app(state, render_delay=args.render_delay), listener)
+    run_asgi(create_app(state, render_delay=args.render_delay, chaos=chaos), listener)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from pirsonal_async.generated.contract import CONTRACT
 from pirsonal_async.sandbox import control, outputs
+from pirsonal_async.sandbox.chaos import Chaos, ChaosMiddleware
 from pirsonal_async.sandbox.handler import INTERFACE, SezionHandler
 from pirsonal_async.sandbox.render import Renderer, Sleep
 from pirsonal_async.sandbox.rpc_server import RpcFault, RpcServer
@@ -29,6 +31,7 @@ def create_app(
     render_delay: float = DEFAULT_RENDER_DELAY,
     sleep: Sleep = asyncio.sleep,
     webhook_transport: httpx.AsyncBaseTransport | None = None,
+    chaos: Chaos | None = None,
 ) -> Starlette:
     """A Starlette app serving `state`.
 
@@ -36,11 +39,20 @@ def create_app(
     `app.router.lifespan_context(app)` around an `httpx.ASGITransport`. Renderings still running
     at exit are cancelled. The lifespan fails to start (RuntimeError) while another app renders
     the same state, which would render and deliver every video twice.
+
+    With `chaos`, the API misbehaves on purpose (see `pirsonal_async.sandbox.chaos`); its
+    `sleep` is the same injectable one as the renderer's.
     """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        renderer = Renderer(state, delay=render_delay, sleep=sleep, transport=webhook_transport)
+        renderer = Renderer(
+            state,
+            delay=render_delay,
+            sleep=sleep,
+            transport=webhook_transport,
+            fails=None if chaos is None else chaos.render_fails,
+        )
         renderer.attach()
         try:
             yield
@@ -57,6 +69,7 @@ def create_app(
             Route("/sandbox/notifications", control.list_notifications, methods=["GET"]),
         ],
         lifespan=lifespan,
+        middleware=[] if chaos is None else [Middleware(ChaosMiddleware, chaos=chaos, sleep=sleep)],
     )
     app.state.sandbox = state
     app.state.rpc = RpcServer(CONTRACT)

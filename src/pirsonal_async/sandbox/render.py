@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from pirsonal_async.sandbox.chaos import RENDER_FAILED
 from pirsonal_async.sandbox.state import Delivery, SandboxState, url_origin
 
 logger = logging.getLogger("pirsonal_async.sandbox")
@@ -24,6 +25,8 @@ WEBHOOK_HEADERS = {
 WEBHOOK_TIMEOUT = httpx.Timeout(10.0)
 
 Sleep = Callable[[float], Awaitable[None]]
+# Called once per queued video: True makes its rendering fail (chaos mode).
+FailureDraw = Callable[[], bool]
 
 
 class Renderer:
@@ -31,6 +34,7 @@ class Renderer:
     `attach()` until `aclose()`.
 
     `sleep` is injectable so tests never wait; `transport` lets tests receive webhooks in memory.
+    A video for which `fails()` is True ends with status `RENDER_FAILED` instead of `done`.
     """
 
     def __init__(
@@ -40,8 +44,10 @@ class Renderer:
         delay: float,
         sleep: Sleep = asyncio.sleep,
         transport: httpx.AsyncBaseTransport | None = None,
+        fails: FailureDraw | None = None,
     ) -> None:
         self._state = state
+        self._fails = fails
         self._delay = delay
         self._sleep = sleep
         self._transport = transport
@@ -60,7 +66,9 @@ class Renderer:
 
     def submit(self, video_id: str) -> None:
         """Starts rendering a video in the background (needs a running event loop)."""
-        task = asyncio.get_running_loop().create_task(self._render(video_id))
+        # Drawn here, in the order videos are queued, so a seeded run repeats its failures.
+        failing = self._fails is not None and self._fails()
+        task = asyncio.get_running_loop().create_task(self._render(video_id, failing))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -76,13 +84,16 @@ class Renderer:
         if self._http is not None:
             await self._http.aclose()
 
-    async def _render(self, video_id: str) -> None:
+    async def _render(self, video_id: str, failing: bool) -> None:
         try:
             await self._sleep(self._delay / 2)
             if not self._state.start_processing(video_id):
                 return
             await self._sleep(self._delay / 2)
-            video = self._state.finish_render(video_id)
+            if failing:
+                video = self._state.fail_render(video_id, RENDER_FAILED)
+            else:
+                video = self._state.finish_render(video_id)
             if video is not None:
                 for url in self._state.webhook_urls(video["templateID"]):
                     self._state.deliveries.append(await self._deliver(url, video))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -10,8 +11,10 @@ from typing import Any, Literal
 
 import uvicorn
 from attrs import frozen
+from uvicorn.server import ServerState
 
 from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
+from pirsonal_async.sandbox.chaos import ABORT_EXTENSION, Chaos, ChaosSpec
 from pirsonal_async.sandbox.state import SandboxState
 
 STARTUP_TIMEOUT = 10.0
@@ -22,10 +25,12 @@ AsgiApp = Callable[..., Awaitable[None]]
 
 @frozen
 class Sandbox:
-    """A running sandbox: where it listens, the account to call it with, and its live state."""
+    """A running sandbox: where it listens, the account to call it with, and its live state;
+    `chaos` (with its seed) when it misbehaves on purpose."""
 
     base_url: str
     state: SandboxState
+    chaos: Chaos | None = None
 
     @property
     def account_id(self) -> str:
@@ -44,18 +49,31 @@ async def serve_sandbox(
     state: SandboxState | None = None,
     render_delay: float = DEFAULT_RENDER_DELAY,
     webhooks: Iterable[str] = (),
+    chaos: ChaosSpec | str | None = None,
+    chaos_seed: int | None = None,
 ) -> AsyncIterator[Sandbox]:
     """Serves a sandbox on `host:port` (0: a free port) until the block exits.
 
     A fresh `SandboxState` with random credentials is used unless `state` is given; `webhooks`
-    receive the videos of every template.
+    receive the videos of every template. `chaos` (a `ChaosSpec` or its text, such as
+    `"drop-reply=0.1,http-503=0.05,latency-ms=20,render-fail=0.02"`) injects faults into RPC
+    calls and uploads, and failures into renders, drawn from `chaos_seed` (None: a random seed,
+    kept in `Sandbox.chaos.seed`); see `pirsonal_async.sandbox.chaos`.
     """
     state = state if state is not None else SandboxState()
     for url in webhooks:
         state.add_webhook(url)
-    app = create_app(state, render_delay=render_delay)
+    chaos_mode = make_chaos(chaos, chaos_seed)
+    app = create_app(state, render_delay=render_delay, chaos=chaos_mode)
     async with serve_asgi(app, host=host, port=port, lifespan="on") as url:
-        yield Sandbox(base_url=url, state=state)
+        yield Sandbox(base_url=url, state=state, chaos=chaos_mode)
+
+
+def make_chaos(spec: ChaosSpec | str | None, seed: int | None) -> Chaos | None:
+    """The `Chaos` of a spec (parsed if text; ValueError if bad), or None without one."""
+    if spec is None:
+        return None
+    return Chaos(ChaosSpec.parse(spec) if isinstance(spec, str) else spec, seed)
 
 
 @asynccontextmanager
@@ -82,7 +100,7 @@ async def serve_asgi(
                 lifespan_errors.append(exc)
             raise
 
-    server = _InProcessServer(_config(watched, lifespan))
+    server = _server(watched, lifespan, _InProcessServer)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         await _wait_started(server, task, lifespan_errors)
@@ -96,7 +114,7 @@ async def serve_asgi(
 def run_asgi(app: AsgiApp, listener: socket.socket) -> None:
     """Serves an ASGI app (lifespan on) on a `bind_socket` listener until Ctrl-C; for commands."""
     with listener:
-        uvicorn.Server(_config(app, "on")).run(sockets=[listener])
+        _server(app, "on", uvicorn.Server).run(sockets=[listener])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -114,9 +132,32 @@ def base_url(listener: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _config(app: AsgiApp, lifespan: Literal["auto", "on", "off"]) -> uvicorn.Config:
-    # No access log: request lines can carry secrets (Pirsonal's query, a webhook token).
-    return uvicorn.Config(app, log_config=None, access_log=False, lifespan=lifespan)
+def _server(
+    app: AsgiApp, lifespan: Literal["auto", "on", "off"], server_class: type[uvicorn.Server]
+) -> uvicorn.Server:
+    """A uvicorn server for `app` that offers it the `pirsonal.abort` extension: a callable
+    that aborts the TCP connection of the request (the sandbox's chaos mode drops with it)."""
+
+    async def with_abort(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            client = scope.get("client")
+            abort = functools.partial(_abort_connection, server.server_state, client)
+            scope.setdefault("extensions", {})[ABORT_EXTENSION] = abort
+        await app(scope, receive, send)
+
+    # No access log: request lines can carry secrets (Pirsonal's query, a webhook token). No
+    # proxy headers: they would rewrite the client address that finds the connection to abort.
+    config = uvicorn.Config(
+        with_abort, log_config=None, access_log=False, lifespan=lifespan, proxy_headers=False
+    )
+    server = server_class(config)
+    return server
+
+
+def _abort_connection(server_state: ServerState, client: object) -> None:
+    for connection in list(server_state.connections):
+        if getattr(connection, "client", None) == client:
+            connection.transport.abort()
 
 
 class _InProcessServer(uvicorn.Server):

@@ -281,6 +281,16 @@ class SandboxState:
         self._release_temp_media(video)
         return copy.deepcopy(video)
 
+    def fail_render(self, video_id: str, code: str) -> dict[str, Any] | None:
+        """Marks a video's rendering as failed with status `code`; returns it, or None if it
+        was deleted. Its per-video uploads are freed, as after a finished render."""
+        video = self.videos.get(video_id)
+        if video is None:
+            return None
+        video["status"] = {"code": code}
+        self._release_temp_media(video)
+        return copy.deepcopy(video)
+
     def webhook_urls(self, template_id: str) -> list[str]:
         return [*self.webhooks.get(None, []), *self.webhooks.get(template_id, [])]
 
