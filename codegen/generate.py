@@ -31,6 +31,8 @@ from codegen.model import (
 )
 from pirsonal_async._redact import is_secret_name
 
+# The class of enum values a contract does not list (defined in the generated `_json`).
+UNKNOWN_ENUM = "UnknownEnumValue"
 PACKAGE_FILES = ("__init__.py", "_json.py", "api.py", "contract.py", "types.py")
 
 # IDL built-in -> (Python type, what the message says it expected, decoder in `_json`).
@@ -47,13 +49,21 @@ class TypeUse:
     """How one IDL type reference is spelled, checked and encoded in Python."""
 
     kind: str  # a built-in IDL name, "enum" or "struct"
-    py: str  # the Python type of one element
+    py: str  # the Python class of one element
     is_array: bool
     optional: bool
+    # A received enum value (a field's or a result's) may be one the contract does not list;
+    # a parameter's is the caller's, so it must be a member.
+    closed: bool = False
+
+    @property
+    def element(self) -> str:
+        """The Python type of one element."""
+        return f"{self.py} | {UNKNOWN_ENUM}" if self.kind == "enum" and not self.closed else self.py
 
     @property
     def annotation(self) -> str:
-        spelled = f"list[{self.py}]" if self.is_array else self.py
+        spelled = f"list[{self.element}]" if self.is_array else self.element
         return f"{spelled} | None" if self.optional else spelled
 
     @property
@@ -97,7 +107,7 @@ class TypeUse:
     def _encode_one(self, value: str) -> str:
         if self.kind == "enum":
             # `_value_` is what `.value` returns, without the cost of the property.
-            return f"{value}._value_ if isinstance({value}, {self.py}) else {value}"
+            return f"{value}._value_ if isinstance({value}, {self.py}) else _json.raw({value})"
         if self.kind == "struct":
             return f"{value}.to_json() if isinstance({value}, {self.py}) else {value}"
         return value
@@ -194,11 +204,13 @@ class Namer:
                 self.kinds.setdefault(t.name, ("struct" if isinstance(t, Struct) else "enum", name))
         self.reserved = naming.BUILTINS | naming.MODULE_NAMES | set(picked)
 
-    def use(self, type_name: str, *, is_array: bool, optional: bool) -> TypeUse:
+    def use(
+        self, type_name: str, *, is_array: bool, optional: bool, closed: bool = False
+    ) -> TypeUse:
         if type_name in _SCALARS:
             return TypeUse(type_name, _SCALARS[type_name][0], is_array, optional)
         kind, py = self.kinds[type_name]
-        return TypeUse(kind, py, is_array, optional)
+        return TypeUse(kind, py, is_array, optional, closed)
 
 
 @frozen
@@ -435,7 +447,9 @@ def _method_view(interface: Interface, function: Function, name: str, namer: Nam
     )
     params = tuple(
         ParamView(
-            param=p, name=param_name, use=namer.use(p.type, is_array=p.is_array, optional=False)
+            param=p,
+            name=param_name,
+            use=namer.use(p.type, is_array=p.is_array, optional=False, closed=True),
         )
         for p, param_name in zip(function.params, param_names, strict=True)
     )
@@ -465,7 +479,8 @@ def _stub_imports(interfaces: tuple[InterfaceView, ...]) -> set[str]:
     """The type classes the stubs mention (params and results)."""
     uses = [p.use for i in interfaces for m in i.methods for p in m.params]
     uses += [m.returns for i in interfaces for m in i.methods if m.returns is not None]
-    return {u.py for u in uses if u.kind in ("enum", "struct")}
+    names = {u.py for u in uses if u.kind in ("enum", "struct")}
+    return names | {UNKNOWN_ENUM for u in uses if u.element != u.py}
 
 
 def _chunks(text: str, width: int = 88) -> list[str]:

@@ -9,12 +9,12 @@ from collections.abc import Collection, Sequence
 # Names the generated modules import or define at module level; a type must not hide them.
 MODULE_NAMES = frozenset(
     {"annotations", "Any", "Awaitable", "Caller", "CONTRACT", "DecodeError", "Final", "json"}
-    | {"attrs", "enum", "_json"}
+    | {"attrs", "enum", "_json", "UnknownEnumValue"}
 )
 # Parameters and locals of the generated functions (`from_json`, `to_json`, the stubs' list
 # comprehensions); a type named like one would be shadowed there, and a field's local must differ.
 FUNCTION_LOCAL_NAMES = frozenset(
-    {"cls", "data", "exc", "extra", "item", "known", "out", "path", "self"}
+    {"cls", "data", "exc", "extra", "item", "known", "out", "path", "self", "strict"}
 )
 # The builtins of Python 3.10-3.13 and the names `site` adds, written out so that generated
 # names never depend on the interpreter (its version, or IPython's additions).

@@ -98,7 +98,10 @@ def strategies(bindings: ModuleType) -> dict[str, st.SearchStrategy[Any]]:
         elif use.kind == "bool":
             one = st.booleans()
         elif use.kind == "enum":
-            one = st.sampled_from(list(getattr(module, use.py)))
+            members = list(getattr(module, use.py))
+            # A newer server's value too: decoded as UnknownEnumValue, written back as sent.
+            unlisted = st.text(max_size=8).filter(lambda v: v not in {m.value for m in members})
+            one = st.sampled_from(members) | st.builds(module.UnknownEnumValue, unlisted)
         else:
             one = st.deferred(lambda: built[use.py])
         many = st.lists(one, max_size=3) if use.is_array else one

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
         RpcError,
         TransportError,
     )
-    from pirsonal_async.generated import DecodeError
+    from pirsonal_async.generated import DecodeError, UnknownEnumValue
     from pirsonal_async.retry import NO_RETRY, RetryPolicy
     from pirsonal_async.rpc import RpcClient
     from pirsonal_async.waiting import RenderFailedError, VideoWaiters, WaitPolicy
@@ -50,6 +50,7 @@ __all__ = [
     "RpcClient",
     "RpcError",
     "TransportError",
+    "UnknownEnumValue",
     "VideoWaiters",
     "WaitPolicy",
     "WebhookError",

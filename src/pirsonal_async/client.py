@@ -34,8 +34,9 @@ class PirsonalClient(SezionAPI):
     streams a file to the account's storage. With `validate`, arguments are checked against the
     contract before sending (a wrong value raises `RequestValidationError` naming the parameter
     and path, and nothing is sent; a plain wire value that fits, such as `"inactive"` for a
-    `TemplateStatus`, is accepted) and results after receiving (unknown keys in results are
-    allowed unless `strict`). With `validate=False`, arguments are sent as given.
+    `TemplateStatus`, is accepted) and results after receiving (unknown keys and enum values in
+    results are allowed unless `strict`; an unknown enum value decodes to `UnknownEnumValue`).
+    With `validate=False`, arguments are sent as given.
     """
 
     def __init__(

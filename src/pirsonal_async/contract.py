@@ -109,7 +109,9 @@ _BUILTIN_CHECKS: dict[str, Check] = {
 }
 
 
-def _enum_check(name: str, values: Sequence[str]) -> Check:
+def _enum_check(name: str, values: Sequence[str], tolerate_unknown: bool) -> Check:
+    """Checks a string naming a value of the enum; with `tolerate_unknown`, any string (a newer
+    server's value: the generated types keep it as an `UnknownEnumValue`)."""
     allowed = frozenset(values)
     shown = ", ".join(values[:_SHOWN_ENUM_VALUES]) + (
         ", ..." if len(values) > _SHOWN_ENUM_VALUES else ""
@@ -118,7 +120,7 @@ def _enum_check(name: str, values: Sequence[str]) -> Check:
     def check(value: Any) -> None:
         if not isinstance(value, str):
             raise _expected(f"string (enum {name})", value)
-        if value not in allowed:
+        if value not in allowed and not tolerate_unknown:
             raise _Mismatch(f"{value[:40]!r} is not a value of enum {name} ({shown})")
 
     return check
@@ -230,10 +232,12 @@ class _Compiler:
     def __init__(
         self,
         fields: Mapping[str, list[tuple[str, TypeRef]]],
-        enums: Mapping[str, Check],
+        enums: Mapping[str, list[str]],
         tolerate_unknown: bool,
     ) -> None:
-        self._enums = enums
+        self._enums = {
+            name: _enum_check(name, values, tolerate_unknown) for name, values in enums.items()
+        }
         compiled = {name: _StructFields(struct_fields) for name, struct_fields in fields.items()}
         self._structs = {
             name: _struct_check(name, struct, tolerate_unknown) for name, struct in compiled.items()
@@ -328,8 +332,8 @@ class Function:
     def validate_result(self, result: Any, *, strict: bool = False) -> None:
         """Raises ContractViolation unless `result` fits the return type.
 
-        Unknown object keys are tolerated (servers add fields) unless `strict`, which applies
-        the reference rule that rejects them.
+        Unknown object keys and enum values are tolerated (servers add them) unless `strict`,
+        which applies the reference rule that rejects them.
         """
         failure = _run(self._strict if strict else self._lenient, result)
         if failure is not None:
@@ -409,7 +413,7 @@ class _Loader:
     """Reads the IDL JSON elements, with errors naming the element that is wrong."""
 
     def __init__(self, idl: list[Any]) -> None:
-        self.enums: dict[str, Check] = {}
+        self.enums: dict[str, list[str]] = {}  # the values of each enum
         # (interface, name, params, returns, comment) of each function, in IDL order.
         self.functions: list[tuple[str, str, list[tuple[str, TypeRef]], TypeRef | None, str]] = []
         self.checksum: str | None = None
@@ -427,11 +431,10 @@ class _Loader:
                 parents[name] = _get(element, "extends", str, where, default="")
             elif kind == "enum":
                 name = _get(element, "name", str, where)
-                values = [
+                self.enums[name] = [
                     _get(v, "value", str, f"enum {name!r}")
                     for v in _get(element, "values", list, f"enum {name!r}")
                 ]
-                self.enums[name] = _enum_check(name, values)
             elif kind == "interface":
                 self._interface(element, where)
             elif kind == "meta":

@@ -75,10 +75,11 @@ class RpcClient:
     `params` are query parameters added to every request (Pirsonal's credentials); any whose
     name contains "secret", "password" or "token" (any case), and every value in `secrets`, is
     kept out of logs, reprs and errors. With a `contract` (a `Contract` or its IDL JSON list),
-    params are checked before sending and results after receiving; unknown keys in results are
-    allowed unless `strict`. Request ids are "1", "2", ... per client. `sleep` and `random` are the
-    retry delay's sleep and jitter source (replace them in tests). An `http_client` passed in
-    is used as is and left open by `aclose()`; otherwise the client owns one.
+    params are checked before sending and results after receiving; unknown keys and enum values
+    in results are allowed unless `strict`. Request ids are "1", "2", ... per client. `sleep`
+    and `random` are the retry delay's sleep and jitter source (replace them in tests). An
+    `http_client` passed in is used as is and left open by `aclose()`; otherwise the client owns
+    one.
     """
 
     def __init__(

@@ -34,11 +34,12 @@ class WebhookError(PirsonalAsyncError):
     """A webhook body that is not a JSON-encoded Video object; the message names the problem."""
 
 
-def parse_webhook(body: bytes | str) -> Video:
+def parse_webhook(body: bytes | str, *, strict: bool = False) -> Video:
     """Decode a webhook body (the JSON Video that Pirsonal posts) into a `Video`.
 
-    Decoding is the typed decode of the generated bindings: required fields, types and enum
-    values are checked and unknown keys are kept. No separate contract validation is run, since
+    Decoding is the typed decode of the generated bindings: required fields and types are
+    checked, unknown keys are kept, and an enum value the contract does not list becomes an
+    `UnknownEnumValue` (refused when `strict`). No separate contract validation is run, since
     it would check the same rules a second time.
     """
     try:
@@ -48,7 +49,7 @@ def parse_webhook(body: bytes | str) -> Video:
     if not isinstance(data, dict):
         raise WebhookError(f"webhook body is not a Video object but a JSON {type(data).__name__}")
     try:
-        return Video.from_json(data, path="video")
+        return Video.from_json(data, path="video", strict=strict)
     except DecodeError as exc:
         raise WebhookError(f"webhook body is not a Video: {exc}") from None
 

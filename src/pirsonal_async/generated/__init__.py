@@ -2,7 +2,7 @@
 # Contract checksum: 71619ad0e07fbad9b89993056970b0d8
 """Typed bindings for a Barrister contract: its types, async stubs and IDL JSON."""
 
-from ._json import DecodeError
+from ._json import DecodeError, UnknownEnumValue
 from .api import SezionAPI
 from .contract import CONTRACT
 from .types import (
@@ -47,6 +47,7 @@ __all__ = [
     "TemplateNew",
     "TemplateStatus",
     "TemplateUpdate",
+    "UnknownEnumValue",
     "Video",
     "VideoInputs",
     "VideoMetaData",

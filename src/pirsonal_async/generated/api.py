@@ -86,7 +86,10 @@ class SezionAPI:
         """
         return self._caller.request(
             "SezionAPI.Template_SetStatus",
-            [template_id, status._value_ if isinstance(status, TemplateStatus) else status],
+            [
+                template_id,
+                status._value_ if isinstance(status, TemplateStatus) else _json.raw(status),
+            ],
             _json.string,
         )
 
@@ -211,8 +214,8 @@ class SezionAPI:
             "SezionAPI.Media_Apply_Pattern",
             [
                 media_id,
-                pattern._value_ if isinstance(pattern, PatternType) else pattern,
-                action._value_ if isinstance(action, PatternAction) else action,
+                pattern._value_ if isinstance(pattern, PatternType) else _json.raw(pattern),
+                action._value_ if isinstance(action, PatternAction) else _json.raw(action),
                 parameters,
             ],
             _json.string,

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from . import _json
+from ._json import UnknownEnumValue
 
 __all__ = [
     "AwsS3Object",
@@ -25,6 +26,7 @@ __all__ = [
     "TemplateNew",
     "TemplateStatus",
     "TemplateUpdate",
+    "UnknownEnumValue",
     "Video",
     "VideoInputs",
     "VideoMetaData",
@@ -136,8 +138,13 @@ class AwsS3Object:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "AwsS3Object") -> AwsS3Object:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "AwsS3Object", *, strict: bool = False
+    ) -> AwsS3Object:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -180,7 +187,7 @@ class InputMedia:
 
     JSON key ``inputID``.
     """
-    type: MediaType
+    type: MediaType | UnknownEnumValue
     """The media kind; must equal the type of the script input."""
     name: str | None = None
     """A display name for the media."""
@@ -209,8 +216,13 @@ class InputMedia:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "InputMedia") -> InputMedia:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "InputMedia", *, strict: bool = False
+    ) -> InputMedia:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -226,7 +238,7 @@ class InputMedia:
         try:
             type_ = MediaType(type_)
         except ValueError:
-            raise _json.not_a_member(path, data, "type", MediaType) from None
+            type_ = _json.unknown_member(path, data, "type", MediaType, strict)
 
         name = data.get("name")
         if name is not None:
@@ -256,7 +268,7 @@ class InputMedia:
         if aws_s3 is not None:
             known += 1
             try:
-                aws_s3 = AwsS3Object.from_json(aws_s3)
+                aws_s3 = AwsS3Object.from_json(aws_s3, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "awsS3") from None
 
@@ -292,7 +304,7 @@ class InputMedia:
         """
         out: dict[str, Any] = {
             "inputID": self.input_id,
-            "type": self.type._value_ if isinstance(self.type, MediaType) else self.type,
+            "type": self.type._value_ if isinstance(self.type, MediaType) else _json.raw(self.type),
         }
         if self.name is not None:
             out["name"] = self.name
@@ -322,7 +334,7 @@ class YouTubeOutput:
     """The id of the YouTube account connected to the Pirsonal account."""
     license: str | None = None
     """The video license; `cc` (Creative Commons) was seen."""
-    privacy: YouTubePrivacy | None = None
+    privacy: YouTubePrivacy | UnknownEnumValue | None = None
     """Who can watch the uploaded video."""
     category: str | None = None
     """The YouTube category name; `People` was seen."""
@@ -332,8 +344,13 @@ class YouTubeOutput:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "YouTubeOutput") -> YouTubeOutput:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "YouTubeOutput", *, strict: bool = False
+    ) -> YouTubeOutput:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -357,7 +374,7 @@ class YouTubeOutput:
             try:
                 privacy = YouTubePrivacy(privacy)
             except ValueError:
-                raise _json.not_a_member(path, data, "privacy", YouTubePrivacy) from None
+                privacy = _json.unknown_member(path, data, "privacy", YouTubePrivacy, strict)
 
         category = data.get("category")
         if category is not None:
@@ -395,7 +412,9 @@ class YouTubeOutput:
             out["license"] = self.license
         if self.privacy is not None:
             out["privacy"] = (
-                self.privacy._value_ if isinstance(self.privacy, YouTubePrivacy) else self.privacy
+                self.privacy._value_
+                if isinstance(self.privacy, YouTubePrivacy)
+                else _json.raw(self.privacy)
             )
         if self.category is not None:
             out["category"] = self.category
@@ -411,7 +430,7 @@ class VideoOutput:
     IDL: ``struct VideoOutput``.
     """
 
-    type: VideoOutputType
+    type: VideoOutputType | UnknownEnumValue
     """The output target."""
     youtube: YouTubeOutput | None = None
     """YouTube settings; required when `type` is `youtube`."""
@@ -419,8 +438,13 @@ class VideoOutput:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "VideoOutput") -> VideoOutput:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "VideoOutput", *, strict: bool = False
+    ) -> VideoOutput:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -432,13 +456,13 @@ class VideoOutput:
         try:
             type_ = VideoOutputType(type_)
         except ValueError:
-            raise _json.not_a_member(path, data, "type", VideoOutputType) from None
+            type_ = _json.unknown_member(path, data, "type", VideoOutputType, strict)
 
         youtube = data.get("youtube")
         if youtube is not None:
             known += 1
             try:
-                youtube = YouTubeOutput.from_json(youtube)
+                youtube = YouTubeOutput.from_json(youtube, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "youtube") from None
 
@@ -451,7 +475,9 @@ class VideoOutput:
         A value not of its field's type is written unchanged, for the contract check to report.
         """
         out: dict[str, Any] = {
-            "type": self.type._value_ if isinstance(self.type, VideoOutputType) else self.type
+            "type": self.type._value_
+            if isinstance(self.type, VideoOutputType)
+            else _json.raw(self.type)
         }
         if self.youtube is not None:
             out["youtube"] = (
@@ -479,8 +505,13 @@ class VideoInputs:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "VideoInputs") -> VideoInputs:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "VideoInputs", *, strict: bool = False
+    ) -> VideoInputs:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         known = 0
@@ -590,8 +621,11 @@ class Template:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "Template") -> Template:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(cls, data: object, path: str = "Template", *, strict: bool = False) -> Template:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -655,7 +689,7 @@ class Template:
         if video_inputs is not None:
             known += 1
             try:
-                video_inputs = VideoInputs.from_json(video_inputs)
+                video_inputs = VideoInputs.from_json(video_inputs, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "videoInputs") from None
 
@@ -663,7 +697,7 @@ class Template:
         if video_output is not None:
             known += 1
             try:
-                video_output = VideoOutput.from_json(video_output)
+                video_output = VideoOutput.from_json(video_output, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "videoOutput") from None
 
@@ -795,8 +829,13 @@ class TemplateNew:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "TemplateNew") -> TemplateNew:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "TemplateNew", *, strict: bool = False
+    ) -> TemplateNew:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -830,7 +869,7 @@ class TemplateNew:
         out_profiles = out_profiles.copy()
 
         try:
-            video_output = VideoOutput.from_json(video_output)
+            video_output = VideoOutput.from_json(video_output, strict=strict)
         except _json.DecodeError as exc:
             raise _json.in_field(exc, path, "videoOutput") from None
 
@@ -838,7 +877,7 @@ class TemplateNew:
         if video_inputs is not None:
             known += 1
             try:
-                video_inputs = VideoInputs.from_json(video_inputs)
+                video_inputs = VideoInputs.from_json(video_inputs, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "videoInputs") from None
 
@@ -932,8 +971,13 @@ class TemplateUpdate:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "TemplateUpdate") -> TemplateUpdate:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "TemplateUpdate", *, strict: bool = False
+    ) -> TemplateUpdate:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         known = 0
@@ -974,7 +1018,7 @@ class TemplateUpdate:
         if video_output is not None:
             known += 1
             try:
-                video_output = VideoOutput.from_json(video_output)
+                video_output = VideoOutput.from_json(video_output, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "videoOutput") from None
 
@@ -982,7 +1026,7 @@ class TemplateUpdate:
         if video_inputs is not None:
             known += 1
             try:
-                video_inputs = VideoInputs.from_json(video_inputs)
+                video_inputs = VideoInputs.from_json(video_inputs, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "videoInputs") from None
 
@@ -1061,8 +1105,13 @@ class VideoStatus:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "VideoStatus") -> VideoStatus:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "VideoStatus", *, strict: bool = False
+    ) -> VideoStatus:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -1101,8 +1150,13 @@ class OutFileStorage:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "OutFileStorage") -> OutFileStorage:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "OutFileStorage", *, strict: bool = False
+    ) -> OutFileStorage:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         known = 0
@@ -1146,8 +1200,11 @@ class OutFile:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "OutFile") -> OutFile:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(cls, data: object, path: str = "OutFile", *, strict: bool = False) -> OutFile:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -1173,7 +1230,7 @@ class OutFile:
         if storage is not None:
             known += 1
             try:
-                storage = OutFileStorage.from_json(storage)
+                storage = OutFileStorage.from_json(storage, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "storage") from None
 
@@ -1299,8 +1356,11 @@ class Video:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "Video") -> Video:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(cls, data: object, path: str = "Video", *, strict: bool = False) -> Video:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -1348,9 +1408,11 @@ class Video:
             if type(input_medias) is not list:
                 raise _json.wrong_type(path, data, "inputMedias", "an array")
             try:
-                input_medias = [InputMedia.from_json(item) for item in input_medias]
+                input_medias = [InputMedia.from_json(item, strict=strict) for item in input_medias]
             except _json.DecodeError:
-                raise _json.in_array(path, data, "inputMedias", InputMedia.from_json) from None
+                raise _json.in_structs(
+                    path, data, "inputMedias", InputMedia.from_json, strict
+                ) from None
 
         input_scripts = data.get("inputScripts")
         if input_scripts is not None:
@@ -1366,7 +1428,7 @@ class Video:
         if video_output is not None:
             known += 1
             try:
-                video_output = VideoOutput.from_json(video_output)
+                video_output = VideoOutput.from_json(video_output, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "videoOutput") from None
 
@@ -1388,7 +1450,7 @@ class Video:
         if status is not None:
             known += 1
             try:
-                status = VideoStatus.from_json(status)
+                status = VideoStatus.from_json(status, strict=strict)
             except _json.DecodeError as exc:
                 raise _json.in_field(exc, path, "status") from None
 
@@ -1398,9 +1460,9 @@ class Video:
             if type(out_files) is not list:
                 raise _json.wrong_type(path, data, "outFiles", "an array")
             try:
-                out_files = [OutFile.from_json(item) for item in out_files]
+                out_files = [OutFile.from_json(item, strict=strict) for item in out_files]
             except _json.DecodeError:
-                raise _json.in_array(path, data, "outFiles", OutFile.from_json) from None
+                raise _json.in_structs(path, data, "outFiles", OutFile.from_json, strict) from None
 
         email = data.get("email")
         if email is not None:
@@ -1611,8 +1673,13 @@ class VideoUpdate:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "VideoUpdate") -> VideoUpdate:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "VideoUpdate", *, strict: bool = False
+    ) -> VideoUpdate:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         known = 0
@@ -1693,8 +1760,13 @@ class VideoMetaData:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "VideoMetaData") -> VideoMetaData:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "VideoMetaData", *, strict: bool = False
+    ) -> VideoMetaData:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         known = 0
@@ -1823,8 +1895,11 @@ class Media:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "Media") -> Media:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(cls, data: object, path: str = "Media", *, strict: bool = False) -> Media:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -1917,8 +1992,11 @@ class Link:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "Link") -> Link:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(cls, data: object, path: str = "Link", *, strict: bool = False) -> Link:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:

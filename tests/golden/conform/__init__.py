@@ -2,7 +2,7 @@
 # Contract checksum: 4e80517459336f80a3ce47d9343f635b
 """Typed bindings for a Barrister contract: its types, async stubs and IDL JSON."""
 
-from ._json import DecodeError
+from ._json import DecodeError, UnknownEnumValue
 from .api import A, B
 from .contract import CONTRACT
 from .types import (
@@ -27,4 +27,5 @@ __all__ = [
     "Person",
     "RepeatRequest",
     "RepeatResponse",
+    "UnknownEnumValue",
 ]

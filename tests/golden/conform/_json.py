@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
+
+import attrs
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -34,10 +37,31 @@ class DecodeError(ValueError):
         return DecodeError(root, self.problem, step + self.where)
 
 
+@attrs.frozen
+class UnknownEnumValue:
+    """An enum value the contract does not list, as a newer server may send: kept, not refused.
+
+    Enum fields and results are typed `SomeEnum | UnknownEnumValue`. `.value` is the raw string,
+    as `SomeEnum.member.value` is; `to_json()` writes it back unchanged. Decoding with
+    `strict=True` refuses such values instead.
+    """
+
+    value: str
+
+    def to_json(self) -> str:
+        return self.value
+
+
 class Decoder(Protocol[T_co]):
     """Turns a JSON value into a typed one, raising `DecodeError` that names `path`."""
 
     def __call__(self, data: object, path: str = ..., /) -> T_co: ...
+
+
+class StructDecoder(Protocol[T_co]):
+    """A struct's `from_json`."""
+
+    def __call__(self, data: object, path: str = ..., /, *, strict: bool = ...) -> T_co: ...
 
 
 def kind(value: object) -> str:
@@ -99,11 +123,44 @@ def not_a_member(
     return DecodeError(path, _not_one_of(members, data.get(key)), f".{key}")
 
 
+def unknown_member(
+    path: str, data: dict[str, Any], key: str, members: type[enum.Enum], strict: bool
+) -> UnknownEnumValue:
+    """A field's string that names no member: kept unless `strict`; any other value fails."""
+    value = data[key]
+    if strict or type(value) is not str:
+        raise not_a_member(path, data, key, members)
+    return UnknownEnumValue(value)
+
+
+def enum_items(path: str, data: dict[str, Any], key: str, decode: Decoder[T]) -> list[T]:
+    """An array field decoded item by item (the fast path met a value that is not a member)."""
+    try:
+        return array(decode)(data[key], "")
+    except DecodeError as exc:
+        raise exc.inside(path, f".{key}") from None
+
+
+def raw(value: object) -> object:
+    """The JSON of an enum field's value that is not a member: an unknown value's string, and
+    anything else unchanged, for the contract check to report."""
+    return value.value if isinstance(value, UnknownEnumValue) else value
+
+
 def in_field(exc: DecodeError, path: str, key: str) -> DecodeError:
     return exc.inside(path, f".{key}")
 
 
-def in_array(path: str, data: dict[str, Any], key: str, decode: Decoder[object]) -> DecodeError:
+def in_structs(
+    path: str, data: dict[str, Any], key: str, decode: StructDecoder[object], strict: bool
+) -> DecodeError:
+    """`in_array` for an array of structs, decoded as strictly as the enclosing struct."""
+    return in_array(path, data, key, lambda item, at: decode(item, at, strict=strict))
+
+
+def in_array(
+    path: str, data: dict[str, Any], key: str, decode: Callable[[object, str], object]
+) -> DecodeError:
     """Find the first bad element again: the fast path does not track indexes."""
     for index, item in enumerate(data[key]):
         try:
@@ -139,13 +196,16 @@ def boolean(data: object, path: str = "result") -> bool:
     return data
 
 
-def member(members: type[E]) -> Decoder[E]:
-    """A decoder for the wire values of an enum."""
+def member(members: type[E], strict: bool = False) -> Decoder[E | UnknownEnumValue]:
+    """A decoder for the wire values of an enum; a string it does not list is kept as an
+    `UnknownEnumValue`, unless `strict`."""
 
-    def decode(data: object, path: str = "result") -> E:
+    def decode(data: object, path: str = "result") -> E | UnknownEnumValue:
         try:
             return members(data)
         except ValueError:
+            if type(data) is str and not strict:
+                return UnknownEnumValue(data)
             raise DecodeError(path, _not_one_of(members, data)) from None
 
     return decode

@@ -35,7 +35,7 @@ class A:
             "A.calc",
             [
                 [*nums] if isinstance(nums, list) else nums,
-                operation._value_ if isinstance(operation, IncMathOp) else operation,
+                operation._value_ if isinstance(operation, IncMathOp) else _json.raw(operation),
             ],
             _json.number,
         )

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from . import _json
+from ._json import UnknownEnumValue
 
 __all__ = [
     "HiResponse",
@@ -19,6 +20,7 @@ __all__ = [
     "Person",
     "RepeatRequest",
     "RepeatResponse",
+    "UnknownEnumValue",
 ]
 
 
@@ -40,13 +42,18 @@ class IncMathOp(enum.Enum):
 class IncResponse:
     """IDL: ``struct inc.Response``."""
 
-    status: IncStatus
+    status: IncStatus | UnknownEnumValue
     extra: dict[str, Any] = attrs.field(factory=dict, repr=False)
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "IncResponse") -> IncResponse:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "IncResponse", *, strict: bool = False
+    ) -> IncResponse:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -57,7 +64,7 @@ class IncResponse:
         try:
             status = IncStatus(status)
         except ValueError:
-            raise _json.not_a_member(path, data, "status", IncStatus) from None
+            status = _json.unknown_member(path, data, "status", IncStatus, strict)
 
         extra = _json.unknown(data, {"status"}) if len(data) > 1 else {}
         return cls(status=status, extra=extra)
@@ -68,7 +75,9 @@ class IncResponse:
         A value not of its field's type is written unchanged, for the contract check to report.
         """
         out: dict[str, Any] = {
-            "status": self.status._value_ if isinstance(self.status, IncStatus) else self.status
+            "status": self.status._value_
+            if isinstance(self.status, IncStatus)
+            else _json.raw(self.status)
         }
         return _json.with_extra(self.extra, out, "IncResponse") if self.extra else out
 
@@ -84,8 +93,13 @@ class RepeatResponse(IncResponse):
     items: list[str]
 
     @classmethod
-    def from_json(cls, data: object, path: str = "RepeatResponse") -> RepeatResponse:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "RepeatResponse", *, strict: bool = False
+    ) -> RepeatResponse:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -98,7 +112,7 @@ class RepeatResponse(IncResponse):
         try:
             status = IncStatus(status)
         except ValueError:
-            raise _json.not_a_member(path, data, "status", IncStatus) from None
+            status = _json.unknown_member(path, data, "status", IncStatus, strict)
 
         if type(count) is not int:
             raise _json.wrong_type(path, data, "count", "an integer")
@@ -119,7 +133,9 @@ class RepeatResponse(IncResponse):
         A value not of its field's type is written unchanged, for the contract check to report.
         """
         out: dict[str, Any] = {
-            "status": self.status._value_ if isinstance(self.status, IncStatus) else self.status,
+            "status": self.status._value_
+            if isinstance(self.status, IncStatus)
+            else _json.raw(self.status),
             "count": self.count,
             "items": [*self.items] if isinstance(self.items, list) else self.items,
         }
@@ -135,8 +151,13 @@ class HiResponse:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "HiResponse") -> HiResponse:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "HiResponse", *, strict: bool = False
+    ) -> HiResponse:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -170,8 +191,13 @@ class RepeatRequest:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "RepeatRequest") -> RepeatRequest:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(
+        cls, data: object, path: str = "RepeatRequest", *, strict: bool = False
+    ) -> RepeatRequest:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
@@ -223,8 +249,11 @@ class Person:
     """JSON keys the contract does not declare, kept so that round trips lose nothing."""
 
     @classmethod
-    def from_json(cls, data: object, path: str = "Person") -> Person:
-        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`."""
+    def from_json(cls, data: object, path: str = "Person", *, strict: bool = False) -> Person:
+        """Decode from JSON; a bad value raises `DecodeError` naming its path under `path`.
+
+        An enum value the contract does not list becomes an `UnknownEnumValue`, unless `strict`.
+        """
         if type(data) is not dict:
             raise _json.not_an_object(data, path)
         try:
