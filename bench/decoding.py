@@ -15,7 +15,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from bench import samples
 from bench.common import Goal, Plan, Row, against, interleave
 from bench.server import CONTRACT_PATH
-from pirsonal_async.generated import types
+from pirsonal_async.generated import _json, types
 
 GOAL = Goal("<=", 1.0)
 
@@ -28,6 +28,15 @@ def wire_converter() -> cattrs.Converter:
     """
     converter = cattrs.Converter()
     contract = json.loads(CONTRACT_PATH.read_text())
+    for enum in (element for element in contract if element.get("type") == "enum"):
+        # Enum fields are typed `E | UnknownEnumValue` (optional ones `| None` too).
+        members = getattr(types, enum["name"])
+        decode = _json.member(members)
+        converter.register_structure_hook(members | types.UnknownEnumValue, _hook(decode))
+        converter.register_structure_hook(
+            members | types.UnknownEnumValue | None, _hook(_json.optional(decode))
+        )
+    converter.register_unstructure_hook(types.UnknownEnumValue, types.UnknownEnumValue.to_json)
     for struct in (element for element in contract if element.get("type") == "struct"):
         cls = getattr(types, struct["name"])
         wire = {_folded(f["name"]): f["name"] for f in struct["fields"]}
@@ -43,6 +52,11 @@ def wire_converter() -> cattrs.Converter:
             make_dict_unstructure_fn(cls, converter, _cattrs_omit_if_default=True, **overrides),
         )
     return converter
+
+
+def _hook(decode: _json.Decoder[object]) -> Callable[[Any, Any], object]:
+    """cattrs passes the type second, where a decoder takes the path for its messages."""
+    return lambda value, _: decode(value)
 
 
 def _folded(name: str) -> str:
