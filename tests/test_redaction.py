@@ -272,7 +272,9 @@ SCENARIOS = [
     ),
     pytest.param(answer_with(lambda call: {"error": BAD_SECRET}), echo, BadSecret, id="rpc-error"),
     pytest.param(
-        answer_with(lambda call: {"result": {"status": "ok", "count": ACCOUNT_SECRET, "items": []}}),
+        answer_with(
+            lambda call: {"result": {"status": "ok", "count": ACCOUNT_SECRET, "items": []}},
+        ),
         lambda rpc: rpc.call("A.repeat", [REPEAT]),
         ProtocolError,
         id="invalid-result",
