@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -57,7 +58,8 @@ async def run_demo(sandbox_log: IO[bytes]) -> None:
 
 
 async def read_settings(sandbox: asyncio.subprocess.Process) -> dict[str, str]:
-    """The sandbox's first lines: `PIRSONAL_BASE_URL=...`, then the account ID and secret."""
+    """The sandbox's first lines: `export PIRSONAL_BASE_URL=...`, then the account ID and
+    secret, shell-quoted."""
     assert sandbox.stdout is not None  # created with stdout=PIPE
     settings = {}
     for expected in SETTINGS:
@@ -65,7 +67,8 @@ async def read_settings(sandbox: asyncio.subprocess.Process) -> dict[str, str]:
             line = await asyncio.wait_for(sandbox.stdout.readline(), STARTUP_TIMEOUT)
         except asyncio.TimeoutError:
             raise DemoFailed(f"the sandbox did not start in {STARTUP_TIMEOUT:.0f} s") from None
-        name, _, value = line.decode().strip().partition("=")
+        words = shlex.split(line.decode())  # export NAME=VALUE, the value shell-quoted
+        name, _, value = words[1].partition("=") if len(words) == 2 else ("", "", "")
         if name != expected or not value:
             raise DemoFailed("the sandbox stopped before printing its address and account")
         settings[name] = value

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import io
 import json
 import logging
@@ -298,7 +299,7 @@ def test_help_exits_0_and_names_env_variables_without_their_values(
         assert CANARY not in result.out + result.err
 
 
-def test_ctrl_c_exits_130(
+def test_ctrl_c_exits_130_quietly(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def interrupted(args: object) -> int:
@@ -308,7 +309,7 @@ def test_ctrl_c_exits_130(
 
     result = run_sync(capsys, "methods")
 
-    assert (result.status, result.err) == (130, "error: interrupted\n")
+    assert (result.status, result.out, result.err) == (130, "", "")
 
 
 # --- methods ---
@@ -414,21 +415,53 @@ async def test_template_scoped_upload_needs_no_account_secret(
 
 @pytest.mark.usefixtures("env_credentials")
 @pytest.mark.parametrize(
-    ("name", "status", "fragment"),
+    ("argv", "status", "fragment"),
     [
-        ("notes.txt", 2, "RequestValidationError: upload: param 'content_type'"),
-        ("missing.mp4", 1, "FileNotFoundError: "),
+        (
+            ["notes.txt"],
+            2,
+            "RequestValidationError: upload: --content-type: 'notes.txt' does not look like "
+            "video, image or audio (guessed text/plain); give its media type, such as video/mp4",
+        ),
+        (
+            ["clip.mp4", "--content-type", "text/plain"],
+            2,
+            "upload: --content-type: Pirsonal accepts video/*, image/* or audio/*",
+        ),
+        (["clip.mp4", "--filename", "a\tb.mp4"], 2, "upload: --filename: control character"),
+        (["clip.mp4", "--description", "x" * 5000], 2, "upload: --description: at most"),
+        ([os.devnull, "--content-type", "video/mp4"], 2, "upload: FILE: '/dev/null' is not a"),
+        (["missing.mp4"], 1, "FileNotFoundError: "),
     ],
 )
-async def test_upload_errors(
-    run_cli: RunCli, tmp_path: Path, name: str, status: int, fragment: str
+async def test_upload_errors_name_the_command_line_options(
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    status: int,
+    fragment: str,
 ) -> None:
     (tmp_path / "notes.txt").write_text("not a video")
+    (tmp_path / "clip.mp4").write_bytes(b"\x00" * 100)
+    monkeypatch.chdir(tmp_path)
 
-    result = await run_cli("upload", str(tmp_path / name))
+    result = await run_cli("upload", *argv)
 
     assert_one_error_line(result, status, fragment)
+    assert "param" not in result.err
+    assert "_" not in result.err.replace("_TYPE", "")  # no Python parameter name
     assert result.out == ""
+
+
+def test_every_upload_option_is_named_after_the_library_parameter_it_feeds() -> None:
+    names = cli.build_parser().parse_args(["upload", "x"]).cli_names
+    parameters = set(inspect.signature(PirsonalClient.upload_media).parameters)
+
+    assert {"source", "content_type", "filename", "description"} <= parameters
+    for parameter in ("content_type", "filename", "description"):
+        assert names[parameter] == "--" + parameter.replace("_", "-")
+    assert names["source"] == "FILE"
 
 
 # --- secrets ---
@@ -484,7 +517,11 @@ def test_sandbox_command_delegates_to_the_sandbox_main(
     result = run_sync(capsys, "sandbox", "--help")
 
     assert result.status == 0
+    assert result.out.startswith("usage: pirsonal sandbox ")
     assert "--render-delay SECONDS" in result.out
+    help_text = " ".join(result.out.split())
+    for default in ("127.0.0.1", "0: any free port", "1.0", "1000000000"):
+        assert f"(default: {default})" in help_text
 
     refused = run_sync(capsys, "sandbox", "--render-delay", "-1")
     assert refused.status == 2
@@ -521,7 +558,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Served]]:
 
 
 def printed_account(out: str) -> list[str]:
-    return [line for line in out.splitlines() if line.startswith("PIRSONAL_ACCOUNT_")]
+    return [line for line in out.splitlines() if line.startswith("export PIRSONAL_ACCOUNT_")]
 
 
 def test_the_sandbox_serves_the_account_given_before_the_command(
@@ -533,8 +570,8 @@ def test_the_sandbox_serves_the_account_given_before_the_command(
 
     assert run.status == 0, run.err
     assert printed_account(run.out) == [
-        f"PIRSONAL_ACCOUNT_ID={ACCOUNT_ID}",
-        f"PIRSONAL_ACCOUNT_SECRET={CANARY}",
+        f"export PIRSONAL_ACCOUNT_ID={ACCOUNT_ID}",
+        f"export PIRSONAL_ACCOUNT_SECRET={CANARY}",
     ]
     [serving] = served
     state = serving.app.state.sandbox
@@ -551,7 +588,10 @@ def test_the_sandbox_serves_the_account_of_the_environment(
     sandbox_main.main(["--port", "0"])  # `python -m pirsonal_async.sandbox`
     direct = capsys.readouterr().out
 
-    expected = [f"PIRSONAL_ACCOUNT_ID={ACCOUNT_ID}", f"PIRSONAL_ACCOUNT_SECRET={CANARY}"]
+    expected = [
+        f"export PIRSONAL_ACCOUNT_ID={ACCOUNT_ID}",
+        f"export PIRSONAL_ACCOUNT_SECRET={CANARY}",
+    ]
     assert (run.status, printed_account(run.out), printed_account(direct)) == (
         0,
         expected,
@@ -570,8 +610,8 @@ def test_the_sandbox_options_win_over_the_global_ones(
     )
 
     assert printed_account(run.out) == [
-        f"PIRSONAL_ACCOUNT_ID={'b' * 24}",
-        "PIRSONAL_ACCOUNT_SECRET=from-the-environment",
+        f"export PIRSONAL_ACCOUNT_ID={'b' * 24}",
+        "export PIRSONAL_ACCOUNT_SECRET=from-the-environment",
     ]
 
 
@@ -583,7 +623,7 @@ def test_the_sandbox_takes_a_chaos_spec_and_seed(
     run = run_sync(capsys, "sandbox", "--port", "0", "--chaos", spec, "--chaos-seed", "7")
 
     assert run.status == 0, run.err
-    assert f"chaos: {spec} --chaos-seed 7" in run.out.splitlines()
+    assert f"# chaos: {spec} --chaos-seed 7" in run.out.splitlines()
     [serving] = served
     [middleware] = serving.app.user_middleware
     chaos = middleware.kwargs["chaos"]
@@ -693,8 +733,75 @@ async def test_console_script_receives_webhooks_until_ctrl_c(sandbox: Sandbox) -
     assert (delivered["id"], delivered["status"]) == (video_id, {"code": "done"})
     assert receiver.returncode == 130
     rest = (await receiver.stderr.read()).decode()
-    assert rest == "error: interrupted\n"
-    assert token not in banner + rest
+    assert rest == ""
+    assert token not in banner
+
+
+async def test_console_script_sandbox_prints_lines_a_shell_can_eval_and_stops_on_ctrl_c() -> None:
+    secret = 'it\'s a "secret" $HOME'  # quotes and a dollar survive the shell
+    sandbox = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("pirsonal")),
+        "--account-secret",
+        secret,
+        "sandbox",
+        "--port",
+        "0",
+        "--chaos",
+        "latency-ms=1",  # its line too must not upset the shell
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert sandbox.stdout is not None
+    try:
+        lines = b"".join([await asyncio.wait_for(sandbox.stdout.readline(), 20) for _ in "abcd"])
+        assert lines.startswith(b"export PIRSONAL_BASE_URL=")
+        assert b"\n# chaos: latency-ms=1" in lines
+        shell = await asyncio.create_subprocess_exec(
+            "bash",
+            "-c",
+            'eval "$(cat)" && printf "%s\\n" "$PIRSONAL_BASE_URL" "$PIRSONAL_ACCOUNT_ID" '
+            '"$PIRSONAL_ACCOUNT_SECRET"',
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        evaluated, _ = await asyncio.wait_for(shell.communicate(lines), 20)
+        base_url, account_id, account_secret = evaluated.decode().splitlines()
+        assert account_secret == secret
+        async with PirsonalClient(account_id, account_secret, base_url=base_url) as pirsonal:
+            assert await pirsonal.media_list() == []  # the sandbox serves that account
+    finally:
+        sandbox.send_signal(signal.SIGINT)
+        _, stderr = await asyncio.wait_for(sandbox.communicate(), 20)
+
+    assert sandbox.returncode == 130
+    log = stderr.decode()  # the sandbox's own log lines, then nothing about the interrupt
+    assert "shutting down" in log.lower()
+    assert "error:" not in log
+    assert "Traceback" not in log
+    assert "Interrupt" not in log
+
+
+@pytest.mark.usefixtures("env_credentials")
+@pytest.mark.parametrize("argv", [["call", "template_list"], ["methods"]])
+async def test_output_to_a_closed_pipe_ends_quietly_with_sigpipes_status(
+    sandbox: Sandbox, argv: list[str]
+) -> None:
+    # `pirsonal ... | head -c 100`, made certain: the reader is gone before the first write.
+    sandbox.state.template_new(TEMPLATE)
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("pirsonal")),
+            *argv,
+            stdout=writer,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    finally:
+        os.close(writer)
+    _, stderr = await asyncio.wait_for(process.communicate(), 20)
+
+    assert (process.returncode, stderr.decode()) == (cli.EXIT_BROKEN_PIPE, "")
 
 
 async def make_video(sandbox: Sandbox) -> str:

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import IO, Any, NoReturn
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ from pirsonal_async.webhooks import WebhookApp, webhook_app
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool that SIGPIPE ended
 
 ENV_BASE_URL = "PIRSONAL_BASE_URL"
 ENV_ACCOUNT_ID = "PIRSONAL_ACCOUNT_ID"
@@ -55,31 +56,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line and returns its exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     redact = Redactor(_secrets_in(arguments))
+    names: Mapping[str, str] = {}
     try:
         parser = build_parser()
         try:
             args, extra = parser.parse_known_args(arguments)
         except SystemExit as stop:  # --help
-            return stop.code if isinstance(stop.code, int) else 0
-        if args.command == "sandbox":
-            return _run_sandbox(args, extra)
-        if extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        command: str = args.command
-        return _COMMANDS[command](args)
-    except (UsageError, RequestValidationError) as error:
-        return _fail(error, EXIT_USAGE, redact)
+            status = stop.code if isinstance(stop.code, int) else 0
+        else:
+            names = args.cli_names
+            status = _run(parser, args, extra)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        return status
+    except UsageError as error:
+        return _fail(error, str(error), EXIT_USAGE, redact)
+    except RequestValidationError as error:
+        return _fail(error, _in_cli_terms(error, names), EXIT_USAGE, redact)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED  # quiet, like any Unix tool: the terminal already shows ^C
+    except BrokenPipeError:
+        # The reader stopped early (`pirsonal call ... | head`): end quietly like any Unix tool,
+        # with the status of one killed by SIGPIPE. Output still buffered goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as error:  # one redacted line, never a traceback that may quote a URL
-        return _fail(error, EXIT_ERROR, redact)
+        return _fail(error, str(error), EXIT_ERROR, redact)
 
 
-def _fail(error: Exception, status: int, redact: Redactor) -> int:
-    message = " ".join(redact(str(error)).split())
-    print(f"error: {type(error).__name__}: {message}", file=sys.stderr)
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, extra: list[str]) -> int:
+    if args.command == "sandbox":
+        return _run_sandbox(args, extra)
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    command: str = args.command
+    return _COMMANDS[command](args)
+
+
+def _fail(error: Exception, message: str, status: int, redact: Redactor) -> int:
+    line = " ".join(redact(message).split())
+    print(f"error: {type(error).__name__}: {line}", file=sys.stderr)
     return status
+
+
+def _in_cli_terms(error: RequestValidationError, names: Mapping[str, str]) -> str:
+    """The error's text with the parameter it names spelled as the command's option.
+
+    The library names its Python parameters (`content_type`); the user typed `--content-type`.
+    """
+    name = names.get(error.param or "")
+    if name is None:
+        return str(error)
+    return f"{error.method}: {name}: {error.reason}" if error.method else f"{name}: {error.reason}"
 
 
 def _secrets_in(arguments: Sequence[str]) -> list[str]:
@@ -102,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Command-line client for the Pirsonal Personalized Videos API.",
         epilog=f"Credentials come from the options or from ${ENV_ACCOUNT_ID}, "
         f"${ENV_ACCOUNT_SECRET} and ${ENV_BASE_URL}; prefer the environment for secrets. "
-        "Exit status: 0 ok, 1 API or transport error, 2 usage error, 130 interrupted.",
+        "Exit status: 0 ok, 1 API or transport error, 2 usage error, 130 interrupted (Ctrl-C), "
+        "141 the reader of the output stopped early (as `| head` does).",
     )
     _add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -132,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Upload a video, image or audio file (at most 50 MB) to the account's "
         "storage, or as a per-video upload with --template-id and --template-secret.",
     )
-    upload.add_argument("file", metavar="FILE")
+    # Dests are the library's parameter names, so its errors can be told in the options' terms.
+    upload.add_argument("source", metavar="FILE")
     upload.add_argument("--description", help="the media description")
     upload.add_argument("--content-type", help="e.g. video/mp4 (default: guessed from FILE)")
     upload.add_argument("--filename", help="the name stored with the media (default: FILE's)")
@@ -161,7 +190,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="require this token as ?token=... or as the URL's last path segment "
         f"(default: ${ENV_WEBHOOK_TOKEN}, else no token check)",
     )
+    for command in commands.choices.values():
+        command.set_defaults(cli_names=_cli_names(command))
     return parser
+
+
+def _cli_names(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each argument's destination as the user spells the argument: its long option or its
+    metavar."""
+    return {
+        action.dest: action.option_strings[-1]
+        if action.option_strings
+        else action.metavar or action.dest.upper()
+        for action in parser._actions
+        if isinstance(action.metavar, str | None)
+    }
 
 
 def _add_global_options(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -416,7 +459,7 @@ def _run_upload(args: argparse.Namespace) -> int:
     async def upload() -> Media:
         async with _upload_client(args) as client:
             return await client.upload_media(
-                args.file,
+                args.source,
                 content_type=args.content_type,
                 filename=args.filename,
                 description=args.description,
@@ -453,7 +496,7 @@ def _run_sandbox(args: argparse.Namespace, arguments: list[str]) -> int:
         if value is not None:
             account += [option, value]
     try:
-        serve_sandbox([*account, *arguments])
+        serve_sandbox([*account, *arguments], prog="pirsonal sandbox")
     except SystemExit as stop:  # its own --help and usage errors, or a message
         if isinstance(stop.code, str):
             print(f"error: {stop.code}", file=sys.stderr)

@@ -309,7 +309,7 @@ def _media_type(content_type: str | None, filename: str | None) -> str:
             raise _invalid(
                 "content_type",
                 f"{filename!r} does not look like video, image or audio "
-                f"(guessed {guessed or 'nothing'}); pass content_type='video/mp4' or similar",
+                f"(guessed {guessed or 'nothing'}); give its media type, such as video/mp4",
             )
         return guessed
     _reject_controls(content_type, "content_type")

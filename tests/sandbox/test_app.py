@@ -342,10 +342,10 @@ async def test_the_command_line_prints_where_it_listens() -> None:
             for _ in range(3)
         ]
         key, _, base_url = lines[0].partition("=")
-        assert key == "PIRSONAL_BASE_URL"
+        assert key == "export PIRSONAL_BASE_URL"
         assert lines[1:] == [
-            f"PIRSONAL_ACCOUNT_ID={'b' * 24}",
-            "PIRSONAL_ACCOUNT_SECRET=cli-secret",
+            f"export PIRSONAL_ACCOUNT_ID={'b' * 24}",
+            "export PIRSONAL_ACCOUNT_SECRET=cli-secret",
         ]
         query = {"accountID": "b" * 24, "accountSecret": "cli-secret"}
         body = {"jsonrpc": "2.0", "id": 1, "method": "SezionAPI.Media_List", "params": []}

@@ -1,10 +1,9 @@
 """A local, stateful, in-memory Pirsonal server for development, demos and tests.
 
 Run it with `python -m pirsonal_async.sandbox [--port 0] [--render-delay 1.0] [--webhook URL]
-[--chaos SPEC [--chaos-seed N]]`
-(it prints `PIRSONAL_BASE_URL=...`, then the account ID and secret: `--account-id` and
-`--account-secret`, else `$PIRSONAL_ACCOUNT_ID` and `$PIRSONAL_ACCOUNT_SECRET`, else random
-ones), or in-process:
+[--chaos SPEC [--chaos-seed N]]` (it prints `export PIRSONAL_BASE_URL=...`, then the account ID
+and secret, as lines a shell can `eval`: `--account-id` and `--account-secret`, else
+`$PIRSONAL_ACCOUNT_ID` and `$PIRSONAL_ACCOUNT_SECRET`, else random ones), or in-process:
 
     async with serve_sandbox(render_delay=0) as sandbox:
         ...  # sandbox.base_url, sandbox.account_id, sandbox.account_secret, sandbox.state

@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import secrets
+import shlex
 import sys
 
 from pirsonal_async.cli import ENV_ACCOUNT_ID, ENV_ACCOUNT_SECRET, ENV_BASE_URL
@@ -19,14 +20,20 @@ from pirsonal_async.sandbox.state import (
     new_id,
 )
 
+PROG = "python -m pirsonal_async.sandbox"
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+
+def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m pirsonal_async.sandbox",
+        prog=prog,
         description="Serve a stateful, in-memory Pirsonal API for development and tests.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port (default: %(default)s: any free port)"
+    )
     # The client's variables: a shell that has them set serves the account it calls.
     parser.add_argument(
         "--account-id",
@@ -43,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=float,
         default=DEFAULT_RENDER_DELAY,
         metavar="SECONDS",
-        help="how long a video takes to become done",
+        help="how long a video takes to become done (default: %(default)s)",
     )
     parser.add_argument(
         "--webhook",
@@ -58,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=DEFAULT_MEDIA_QUOTA,
         metavar="BYTES",
-        help="media storage limit (error 2001 beyond it)",
+        help="media storage limit, error 2001 beyond it (default: %(default)s)",
     )
     parser.add_argument(
         "--chaos",
@@ -97,8 +104,8 @@ def _webhook_url(url: str) -> str:
     return url
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> None:
+    args = parse_args(argv, prog)
     state = SandboxState(
         account_id=args.account_id or new_id(),
         account_secret=args.account_secret or secrets.token_hex(16),
@@ -111,12 +118,15 @@ def main(argv: list[str] | None = None) -> None:
         listener = bind_socket(args.host, args.port)
     except OSError as exc:
         sys.exit(f"cannot listen on {args.host}:{args.port}: {exc.strerror}")
-    # The first line is machine-readable on its own; scripts wait for it.
-    print(f"{ENV_BASE_URL}={base_url(listener)}", flush=True)
-    print(f"{ENV_ACCOUNT_ID}={state.account_id}", flush=True)
-    print(f"{ENV_ACCOUNT_SECRET}={state.account_secret}", flush=True)
-    if chaos is not None:
-        print(f"chaos: {chaos.spec} --chaos-seed {chaos.seed}", flush=True)
+    # Lines a shell can `eval`; the first is machine-readable on its own, scripts wait for it.
+    for name, value in (
+        (ENV_BASE_URL, base_url(listener)),
+        (ENV_ACCOUNT_ID, state.account_id),
+        (ENV_ACCOUNT_SECRET, state.account_secret),
+    ):
+        print(f"export {name}={shlex.quote(value)}", flush=True)
+    if chaos is not None:  # a comment to the shell
+        print(f"# chaos: {chaos.spec} --chaos-seed {chaos.seed}", flush=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # httpx logs each webhook URL at INFO, and a URL may carry the receiver's token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
