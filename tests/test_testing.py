@@ -208,7 +208,7 @@ def test_malformed_requests_get_json_rpc_errors(body: bytes, reply: Any) -> None
 async def test_malformed_requests_get_the_sandbox_s_replies(body: bytes) -> None:
     mocked = PirsonalMock().answer(httpx.Request("POST", "https://x/api", content=body))
 
-    assert json.loads(mocked.content) == await RpcServer(CONTRACT).handle(body, {})
+    assert json.loads(mocked.content) == json.loads(await RpcServer(CONTRACT).handle_body(body, {}))
 
 
 async def test_the_mock_also_serves_as_an_httpx_transport() -> None:

@@ -134,9 +134,14 @@ def server() -> RpcServer:
     return RpcServer(IDL)
 
 
+async def handle(server: RpcServer, body: bytes, handlers: Any, guard: Any = None) -> Any:
+    """The reply to a raw body, decoded."""
+    return json.loads(await server.handle_body(body, handlers, guard))
+
+
 async def reply_to(server: RpcServer, request: Any, handlers: Any = None) -> Any:
     body = json.dumps(request).encode()
-    return await server.handle(body, HANDLERS if handlers is None else handlers)
+    return await handle(server, body, HANDLERS if handlers is None else handlers)
 
 
 # The rows of the Barrister conformance suite (conform.in): method, params, outcome.
@@ -210,26 +215,26 @@ async def test_invalid_params_name_the_param_and_path(server: RpcServer) -> None
 
 @pytest.mark.parametrize("body", [b"{", b"[", b"--", b"", b"\xff\xfe", b"NaN", b'{"a": Infinity}'])
 async def test_unparsable_bodies(server: RpcServer, body: bytes) -> None:
-    reply = await server.handle(body, HANDLERS)
+    reply = await handle(server, body, HANDLERS)
     assert reply["id"] is None
     assert reply["error"]["code"] == -32700
     assert reply["error"]["message"].startswith("Unable to parse JSON: ")
 
 
 async def test_absurdly_nested_json_is_a_parse_error(server: RpcServer) -> None:
-    reply = await server.handle(b"[" * 100_000 + b"]" * 100_000, HANDLERS)
+    reply = await handle(server, b"[" * 100_000 + b"]" * 100_000, HANDLERS)
     assert reply["error"]["code"] == -32700
 
 
 async def test_deeply_nested_batch_items_are_invalid_requests(server: RpcServer) -> None:
     nested = b"[" + b"[" * 900 + b"]" * 900 + b"]"
-    [reply] = await server.handle(nested, HANDLERS)
+    [reply] = await handle(server, nested, HANDLERS)
     assert reply["error"]["code"] == -32600
     assert len(reply["error"]["message"]) < 120
 
 
 async def test_parse_error_excerpts_are_short(server: RpcServer) -> None:
-    reply = await server.handle(b"{" + b"x" * 10_000, HANDLERS)
+    reply = await handle(server, b"{" + b"x" * 10_000, HANDLERS)
     assert len(reply["error"]["message"]) < 120
 
 
@@ -311,7 +316,7 @@ async def test_barrister_idl_returns_the_contract_verbatim(server: RpcServer) ->
         raise RpcFault(1015, "Authentication error")
 
     body = b'{"jsonrpc":"2.0","method":"barrister-idl","id":"1"}'
-    assert (await server.handle(body, {}, refuse))["result"] == IDL
+    assert (await handle(server, body, {}, refuse))["result"] == IDL
     assert refusals == []
 
 
@@ -323,7 +328,7 @@ async def test_the_guard_runs_before_the_params_are_checked(server: RpcServer) -
         raise RpcFault(1015, "Authentication error")
 
     body = json.dumps({"id": 9, "method": "A.add", "params": ["bad"]}).encode()
-    reply = await server.handle(body, HANDLERS, refuse)
+    reply = await handle(server, body, HANDLERS, refuse)
     assert reply["error"] == {"code": 1015, "message": "Authentication error"}
     assert seen == ["A.add"]
 
@@ -395,3 +400,64 @@ async def test_handle_body_writes_compact_ascii_json(server: RpcServer) -> None:
     body = json.dumps({"id": "x", "method": "B.echo", "params": ["w\u00f6rld"]}).encode()
     raw = await server.handle_body(body, HANDLERS)
     assert raw == b'{"jsonrpc":"2.0","id":"x","result":"w\\u00f6rld"}'
+
+
+# limits a public server needs
+
+
+class Recorder:
+    """B.echo that records each call, to show which calls of a batch ran."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def echo(self, s: str) -> str:
+        self.calls.append(s)
+        return s
+
+
+def echo(text: str, request_id: int) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "method": "B.echo", "params": [text]}
+
+
+async def test_a_batch_over_the_limit_is_refused_whole() -> None:
+    server = RpcServer(IDL, max_batch=3)
+    recorder = Recorder()
+    batch = [echo(str(n), n) for n in range(4)]
+
+    reply = await handle(server, json.dumps(batch).encode(), {"B": recorder})
+
+    assert reply == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {"code": -32600, "message": "Invalid Request. A batch of 4 calls; at most 3."},
+    }
+    assert recorder.calls == []
+    assert len(await handle(server, json.dumps(batch[:3]).encode(), {"B": recorder})) == 3
+
+
+async def test_a_batch_reply_stops_at_its_size_limit_and_runs_no_further() -> None:
+    server = RpcServer(IDL, max_reply_bytes=300)
+    recorder = Recorder()
+    batch = [echo("a", 1), echo("b" * 200, 2), echo("c" * 200, 3), echo("d", 4)]
+
+    body = await server.handle_body(json.dumps(batch).encode(), {"B": recorder})
+
+    replies = json.loads(body)
+    assert [reply.get("result") for reply in replies[:2]] == ["a", "b" * 200]
+    assert [(r["id"], r["error"]["code"]) for r in replies[2:]] == [(3, -32003), (4, -32003)]
+    assert replies[2]["error"]["message"] == (
+        "Server error. The reply would be over 300 bytes: the call ran, its result is dropped"
+    )
+    assert replies[3]["error"]["message"].endswith("bytes: not run")
+    assert recorder.calls == ["a", "b" * 200, "c" * 200]
+    # The results kept fit the limit; each error adds a short reply.
+    assert len(body) < 300 + 2 * 150
+
+
+async def test_a_single_reply_over_the_limit_becomes_an_error() -> None:
+    server = RpcServer(IDL, max_reply_bytes=100)
+
+    reply = await reply_to(server, {"id": 7, "method": "A.repeat_num", "params": [1, 100]})
+
+    assert (reply["id"], reply["error"]["code"]) == (7, -32003)

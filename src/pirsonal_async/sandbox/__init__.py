@@ -33,6 +33,10 @@ for every template, `state.add_webhook(url, template_id=None)`, or `POST /sandbo
 `{"url": ..., "templateID": ...}` and the account credentials in the query string. Each URL must
 be an absolute http(s) URL that httpx can post to; any other is refused when it is registered.
 
+Limits, as a public server needs: a `/api` or control body over 1,000,000 bytes is refused
+unread (-32600, `Connection: close`), a batch of over 100 calls is refused whole (-32600), and a
+reply stops at 16,000,000 bytes (-32003 for the call that would pass it and, unrun, the rest).
+
 Chaos mode (`--chaos SPEC --chaos-seed N`, `serve_sandbox(chaos=..., chaos_seed=...)`, or
 `create_app(state, chaos=Chaos(...))`) drops requests or replies, answers 503, delays replies
 and fails renders (status `{"code": "error"}`) at seeded rates: see `sandbox.chaos`.

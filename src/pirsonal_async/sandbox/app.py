@@ -15,10 +15,11 @@ from starlette.routing import Route
 
 from pirsonal_async.generated.contract import CONTRACT
 from pirsonal_async.sandbox import control, outputs
+from pirsonal_async.sandbox.bodies import BODY_TOO_LARGE, CLOSE, read_body
 from pirsonal_async.sandbox.chaos import Chaos, ChaosMiddleware
 from pirsonal_async.sandbox.handler import INTERFACE, SezionHandler
 from pirsonal_async.sandbox.render import Renderer, Sleep
-from pirsonal_async.sandbox.rpc_server import RpcFault, RpcServer
+from pirsonal_async.sandbox.rpc_server import RpcFault, RpcServer, encode_reply
 from pirsonal_async.sandbox.state import Principal, SandboxState
 from pirsonal_async.sandbox.uploads import upload_endpoint
 
@@ -77,7 +78,8 @@ def create_app(
 
 
 async def rpc_endpoint(request: Request) -> Response:
-    """`POST /api`: always HTTP 200 with a JSON-RPC reply, as Barrister servers answer."""
+    """`POST /api`: always HTTP 200 with a JSON-RPC reply, as Barrister servers answer; a body
+    over `bodies.MAX_BODY_BYTES` is refused (-32600) unread, and the connection closed."""
     state: SandboxState = request.app.state.sandbox
     access: Principal | RpcFault
     try:
@@ -86,7 +88,11 @@ async def rpc_endpoint(request: Request) -> Response:
         access = fault
     handler = SezionHandler(state, access, files_url=f"{request.base_url}files")
     server: RpcServer = request.app.state.rpc
-    reply = await server.handle_body(await request.body(), {INTERFACE: handler}, handler.authorize)
+    body = await read_body(request)
+    if body is None:
+        reply = encode_reply(BODY_TOO_LARGE.reply(None))
+        return Response(reply, media_type="application/json", headers=CLOSE)
+    reply = await server.handle_body(body, {INTERFACE: handler}, handler.authorize)
     return Response(reply, media_type="application/json")
 
 

@@ -4,7 +4,8 @@ Pirsonal manages webhooks in its web UI (the contract has no method for them), s
 offers `POST /sandbox/webhooks` with `{"url": ..., "templateID": ...}` (templateID optional: omit
 it for every template), `GET /sandbox/webhooks` and `GET /sandbox/notifications`, all with the
 account credentials in the query string like `/api`. Replies are `{"error": null, ...}`, or
-`{"error": {"code", "message"}}` (HTTP 400 with code -32602 for a malformed body or URL).
+`{"error": {"code", "message"}}` (HTTP 400 with code -32602 for a malformed body or URL, 413
+with -32600 for a body over 1,000,000 bytes, left unread).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from pirsonal_async.sandbox import faults
+from pirsonal_async.sandbox.bodies import BODY_TOO_LARGE, CLOSE, read_body
 from pirsonal_async.sandbox.rpc_server import INVALID_PARAMS, RpcFault
 from pirsonal_async.sandbox.state import SandboxState, check_webhook_url
 
@@ -24,8 +26,11 @@ async def add_webhook(request: Request) -> JSONResponse:
     state = _account_state(request)
     if isinstance(state, JSONResponse):
         return state
+    body = await read_body(request)
+    if body is None:
+        return JSONResponse({"error": BODY_TOO_LARGE.to_json()}, status_code=413, headers=CLOSE)
     try:
-        url, template_id = _webhook_spec(await request.body())
+        url, template_id = _webhook_spec(body)
         state.add_webhook(url, template_id)
     except RpcFault as fault:
         return _error(fault, status_code=400 if fault.code == INVALID_PARAMS else 200)

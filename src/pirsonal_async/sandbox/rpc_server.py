@@ -10,7 +10,8 @@ object, has no string `method`, or an empty batch (one error object, as the Pyth
 -32601 no dot in the method, unknown interface, unknown or unimplemented function · -32602
 `params` that is not an array (a missing or null `params` counts as none), or params that fail
 the contract · -32001 a result that fails the contract (strict: unknown keys too) · -32000 an
-unexpected handler exception.
+unexpected handler exception · -32600 a batch of more than `max_batch` calls (100) · -32003 a
+reply past `max_reply_bytes` (16,000,000 for the whole body, a batch's replies together).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 SERVER_ERROR = -32000
 INVALID_RESPONSE = -32001
+REPLY_TOO_LARGE = -32003
+# Limits a public server needs (see RpcServer); generous for any real use of the API.
+MAX_BATCH_CALLS = 100
+MAX_REPLY_BYTES = 16_000_000
 _EXCERPT = 80
 
 # Called with "Interface.function" before the params are checked; raises RpcFault to refuse.
@@ -59,48 +64,86 @@ class RpcFault(Exception):
             error["data"] = self.data
         return error
 
+    def reply(self, request_id: Any) -> dict[str, Any]:
+        """The JSON-RPC error reply to the request `request_id`."""
+        return {"jsonrpc": "2.0", "id": request_id, "error": self.to_json()}
+
 
 class RpcServer:
-    """Dispatches JSON-RPC requests to handlers, checking params and results with the contract."""
+    """Dispatches JSON-RPC requests to handlers, checking params and results with the contract.
 
-    def __init__(self, idl: list[dict[str, Any]]) -> None:
+    A batch of more than `max_batch` calls is refused whole (-32600), nothing run. Replies are
+    bounded by `max_reply_bytes`: a result that would take a reply past it is dropped for error
+    -32003, and the calls of a batch after it are not run (also -32003, saying so), so the
+    error replies add at most a few hundred bytes per call.
+    """
+
+    def __init__(
+        self,
+        idl: list[dict[str, Any]],
+        *,
+        max_batch: int = MAX_BATCH_CALLS,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
+    ) -> None:
         self.idl = idl
         self.contract = Contract(idl)
+        self.max_batch = max_batch
+        self.max_reply_bytes = max_reply_bytes
 
     async def handle_body(
         self, body: bytes, handlers: Mapping[str, object], guard: Guard | None = None
     ) -> bytes:
-        """Answers a raw HTTP body with the raw reply body (ASCII JSON, like the reference)."""
-        reply = await self.handle(body, handlers, guard)
-        return json.dumps(reply, separators=(",", ":")).encode("ascii")
-
-    async def handle(
-        self, body: bytes, handlers: Mapping[str, object], guard: Guard | None = None
-    ) -> Any:
-        """The reply for a body: one response object, or a list of them for a batch."""
+        """Answers a raw HTTP body with the raw reply body (ASCII JSON, like the reference):
+        one response object, or a list of them for a batch."""
         try:
             request = json.loads(body, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
-            return _error_reply(None, RpcFault(PARSE_ERROR, f"Unable to parse JSON: {_cut(body)}"))
+            fault = RpcFault(PARSE_ERROR, f"Unable to parse JSON: {_cut(body)}")
+            return encode_reply(fault.reply(None))
         if not isinstance(request, list):
-            return await self._reply(request, handlers, guard)
+            reply = encode_reply(await self._reply(request, handlers, guard))
+            return reply if len(reply) <= self.max_reply_bytes else self._dropped(request, reply)
         if not request:
-            return _error_reply(None, RpcFault(INVALID_REQUEST, "Invalid Request. Empty batch."))
-        return [await self._reply(item, handlers, guard) for item in request]
+            fault = RpcFault(INVALID_REQUEST, "Invalid Request. Empty batch.")
+            return encode_reply(fault.reply(None))
+        if len(request) > self.max_batch:
+            message = f"Invalid Request. A batch of {len(request)} calls; at most {self.max_batch}."
+            return encode_reply(RpcFault(INVALID_REQUEST, message).reply(None))
+        replies: list[bytes] = []
+        room: int | None = self.max_reply_bytes  # None once full: later calls are not run
+        for item in request:
+            if room is None:
+                reply = self._too_large(item, "not run")
+            else:
+                reply = encode_reply(await self._reply(item, handlers, guard))
+                if len(reply) > room:
+                    reply, room = self._dropped(item, reply), None
+                else:
+                    room -= len(reply)
+            replies.append(reply)
+        return b"[" + b",".join(replies) + b"]"
+
+    def _dropped(self, request: object, reply: bytes) -> bytes:
+        logger.warning("a reply of %d bytes was dropped: over the limit", len(reply))
+        return self._too_large(request, "the call ran, its result is dropped")
+
+    def _too_large(self, request: object, outcome: str) -> bytes:
+        message = f"Server error. The reply would be over {self.max_reply_bytes} bytes: {outcome}"
+        return encode_reply(RpcFault(REPLY_TOO_LARGE, message).reply(_request_id(request)))
 
     async def _reply(
         self, request: object, handlers: Mapping[str, object], guard: Guard | None
     ) -> dict[str, Any]:
         if not isinstance(request, dict):
             message = f"Invalid Request. {_cut(request)} is not an object."
-            return _error_reply(None, RpcFault(INVALID_REQUEST, message))
+            return RpcFault(INVALID_REQUEST, message).reply(None)
         request_id = request.get("id")
         method = request.get("method")
         try:
             result = await self._call(method, request.get("params"), handlers, guard)
         except RpcFault as fault:
             logger.info("%.80s -> error %d", method, fault.code)
-            return _error_reply(request_id, fault)
+            return fault.reply(request_id)
         logger.info("%.80s -> ok", method)
         return {"jsonrpc": "2.0", "id": request_id, "result": result}
 
@@ -154,8 +197,13 @@ class RpcServer:
             raise RpcFault(INVALID_RESPONSE, message) from None
 
 
-def _error_reply(request_id: Any, fault: RpcFault) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "id": request_id, "error": fault.to_json()}
+def _request_id(request: object) -> Any:
+    return request.get("id") if isinstance(request, dict) else None
+
+
+def encode_reply(reply: dict[str, Any]) -> bytes:
+    """A reply as an HTTP body: compact ASCII JSON, like the reference server's."""
+    return json.dumps(reply, separators=(",", ":")).encode("ascii")
 
 
 def _reject_constant(name: str) -> None:
