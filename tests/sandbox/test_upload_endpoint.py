@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from sandbox_helpers import ACCOUNT_ID, account_query, call, template_spec
 
-from pirsonal_async.sandbox import SandboxState
+from pirsonal_async.sandbox import SandboxState, create_app
 from pirsonal_async.sandbox.rpc_server import RpcFault
 from pirsonal_async.sandbox.uploads import plan_upload
 
@@ -227,3 +229,40 @@ async def test_a_template_scoped_upload_is_temporary(
     assert media["temp"] is True
     wrong = {**query, "templateSecret": "wrong"}
     assert error_code(await upload(client, query=wrong)) == 1018
+
+
+async def test_an_aborted_upload_is_logged_without_a_traceback_and_not_stored(
+    state: SandboxState, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Called as a server would: 10 of the 1,000 bytes announced, then the client hangs up.
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"x" * 10, "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/upload",
+        "query_string": urlencode(account_query()).encode(),
+        "headers": [(b"content-type", b"video/mp4"), (b"content-length", b"1000")],
+    }
+    caplog.set_level(logging.DEBUG)
+
+    await create_app(state)(scope, receive, send)  # raises nothing for the server to log
+
+    assert state.media == {}
+    [record] = [r for r in caplog.records if r.name.startswith("pirsonal_async")]
+    assert (record.levelno, record.exc_info) == (logging.INFO, None)
+    assert record.getMessage() == (
+        "POST /api/upload: the client disconnected before the body ended"
+    )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
@@ -24,6 +25,8 @@ from pirsonal_async.sandbox.state import Principal, SandboxState
 from pirsonal_async.sandbox.uploads import upload_endpoint
 
 DEFAULT_RENDER_DELAY = 1.0
+
+logger = logging.getLogger("pirsonal_async.sandbox")
 
 
 def create_app(
@@ -70,6 +73,7 @@ def create_app(
             Route("/sandbox/notifications", control.list_notifications, methods=["GET"]),
         ],
         lifespan=lifespan,
+        exception_handlers={ClientDisconnect: client_left},
         middleware=[] if chaos is None else [Middleware(ChaosMiddleware, chaos=chaos, sleep=sleep)],
     )
     app.state.sandbox = state
@@ -94,6 +98,15 @@ async def rpc_endpoint(request: Request) -> Response:
         return Response(reply, media_type="application/json", headers=CLOSE)
     reply = await server.handle_body(body, {INTERFACE: handler}, handler.authorize)
     return Response(reply, media_type="application/json")
+
+
+async def client_left(request: Request, exc: Exception) -> Response:
+    """A client that hangs up mid-request (an aborted upload, say) is routine, not a crash:
+    nothing was stored, and the reply goes nowhere."""
+    logger.info(
+        "%s %s: the client disconnected before the body ended", request.method, request.url.path
+    )
+    return Response(status_code=400)
 
 
 async def file_endpoint(request: Request) -> Response:
