@@ -195,14 +195,28 @@ async def test_each_misuse_raises_its_class(
     assert caught.value.code == code
 
 
-@pytest.mark.parametrize("pirsonal_render_delay", [60.0])  # the video stays queued
-async def test_a_media_a_pending_video_uses_cannot_be_deleted(account: Account) -> None:
-    await account.client.template_video_new(account.welcome.id, welcome_video(account.clip.id))
+async def test_a_media_a_template_uses_cannot_be_deleted(account: Account) -> None:
+    fixed_clip = {"inputID": "clip", "type": "video", "sezionID": account.clip.id}
+    account.sandbox.state.template_media_assign(account.welcome.id, [fixed_clip])
 
     with pytest.raises(MediaInUse) as caught:
         await account.client.media_delete(account.clip.id)
 
     assert (caught.value.code, caught.value.method) == (1008, "SezionAPI.Media_Delete")
+    await account.client.template_delete(account.welcome.id, True)
+    assert await account.client.media_delete(account.clip.id) == "OK"
+
+
+@pytest.mark.parametrize("pirsonal_render_delay", [60.0])  # the video stays queued
+async def test_a_media_a_queued_video_uses_may_be_deleted(account: Account) -> None:
+    # Only templates hold media (1008); that video's rendering will fail (test_state.py).
+    video_id = await account.client.template_video_new(
+        account.welcome.id, welcome_video(account.clip.id)
+    )
+
+    assert await account.client.media_delete(account.clip.id) == "OK"
+    assert await account.client.media_list() == []
+    assert account.sandbox.state.videos[video_id]["status"] == {"code": "queued"}
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from pirsonal_async.contract import Contract
 from pirsonal_async.sandbox import Delivery, SandboxState
 from pirsonal_async.sandbox.rpc_server import RpcFault
 from pirsonal_async.sandbox.state import (
+    RENDER_FAILED,
     Principal,
     check_webhook_url,
     iso_ms,
@@ -330,19 +331,89 @@ def test_media_storage(state: SandboxState, add_media: AddMedia, contract: Contr
     assert media_id not in state.media_sha256
 
 
-def test_media_in_use_until_rendered(state: SandboxState, add_media: AddMedia) -> None:
+def clip_for(media_id: str) -> dict[str, Any]:
+    """The fixed media of template_spec()'s `clip` input."""
+    return {"inputID": "clip", "type": "video", "sezionID": media_id}
+
+
+def test_a_media_a_template_uses_cannot_be_deleted(
+    state: SandboxState, add_media: AddMedia
+) -> None:
+    template_id = state.template_new(template_spec())
+    media_id = add_media()
+    state.template_media_assign(template_id, [clip_for(media_id)])
+
+    with pytest.raises(RpcFault) as caught:
+        state.media_delete(media_id)
+
+    assert (caught.value.code, caught.value.message) == (
+        1008,
+        f"Media in use in templates: template {template_id} uses it",
+    )
+    state.template_delete(template_id)
+    state.media_delete(media_id)
+    assert state.media == {}
+
+
+def test_a_template_that_lets_a_media_go_frees_it(state: SandboxState, add_media: AddMedia) -> None:
+    template_id = state.template_new(template_spec())
+    media_id = add_media()
+    state.template_media_assign(template_id, [clip_for(media_id)])
+
+    state.template_media_assign(template_id, [])
+
+    state.media_delete(media_id)
+    assert state.media == {}
+
+
+def test_a_template_s_fixed_media_fill_the_inputs_a_video_leaves_out(
+    state: SandboxState, add_media: AddMedia
+) -> None:
+    template_id = state.template_new(template_spec())
+    fixed, own = add_media(), add_media()
+    state.template_media_assign(template_id, [clip_for(fixed)])
+    name_only = [{"inputID": "name", "type": "text", "text": "Ana"}]
+
+    state.video_new(template_id, video_spec(fixed, inputMedias=name_only))
+    state.video_new(template_id, video_spec(own))  # its own clip wins over the fixed one
+
+    assert fault_code(lambda: state.video_new(template_id, video_spec(fixed, inputMedias=[]))) == (
+        1004  # the text input has no fixed media
+    )
+
+
+@pytest.mark.parametrize(
+    ("medias", "code"),
+    [
+        ([clip_for("unknown")], 1001),
+        ([{"inputID": "nope", "type": "video", "sezionID": "m"}], 1002),
+        ([{"inputID": "clip", "type": "image", "sezionID": "m"}], 1004),
+    ],
+)
+def test_a_template_s_fixed_media_are_checked(
+    state: SandboxState, add_media: AddMedia, medias: list[dict[str, Any]], code: int
+) -> None:
+    template_id = state.template_new(template_spec())
+    media_id = add_media()
+    medias = json.loads(json.dumps(medias).replace('"m"', f'"{media_id}"'))
+
+    assert fault_code(lambda: state.template_media_assign(template_id, medias)) == code
+    assert state.template_media == {}
+
+
+def test_a_media_a_queued_video_uses_may_go_and_its_render_then_fails(
+    state: SandboxState, add_media: AddMedia
+) -> None:
     template_id = state.template_new(template_spec())
     media_id = add_media()
     video_id = state.video_new(template_id, video_spec(media_id))
-    with pytest.raises(RpcFault) as caught:
-        state.media_delete(media_id)
-    assert (caught.value.code, caught.value.message.split(":")[0]) == (
-        1008,
-        "Media in use in templates",
-    )
-    state.finish_render(video_id)
+
     state.media_delete(media_id)
-    assert state.media == {}
+    video = state.finish_render(video_id)
+
+    assert video is not None
+    assert video["status"] == {"code": RENDER_FAILED}
+    assert "outFiles" not in video
 
 
 def test_temporary_media_is_deleted_once_its_video_is_rendered(

@@ -192,7 +192,8 @@ class SezionAPI:
     def media_delete(self, media_id: str) -> Awaitable[str]:
         """Deletes a stored media; returns `OK`.
 
-        Fails with error 1008 if a template still uses it.
+        Fails with error 1008 ("Media in use in templates") while a template uses it as
+        the fixed media of one of its inputs.
 
         Calls ``SezionAPI.Media_Delete(mediaID string) string``.
         """

@@ -370,13 +370,13 @@ CONTRACT: Final[list[dict[str, Any]]] = json.loads(
     '"comment": "Lists the media in the account\'s storage.", "params": [], '
     '"returns": {"type": "Media", "is_array": true, "optional": false}}, '
     '{"name": "Media_Delete", "comment": "Deletes a stored media; returns `OK`.\\n\\'
-    'nFails with error 1008 if a template still uses it.", '
-    '"params": [{"name": "mediaID", "type": "string", "is_array": false}], '
-    '"returns": {"type": "string", "is_array": false, "optional": false}}, '
-    '{"name": "Media_Apply_Pattern", "comment": "Runs an analysis or transform patte'
-    "rn on a stored media.\\n\\n`pattern` is spelled `patter` in the vendor docs (parameter"
-    " names never go on\\nthe wire). `parameters` is a JSON-encoded object, "
-    "e.g. an audio level threshold.\\nReturns `OK`, "
+    'nFails with error 1008 (\\"Media in use in templates\\") while a template uses it as'
+    '\\nthe fixed media of one of its inputs.", "params": [{"name": "mediaID", '
+    '"type": "string", "is_array": false}], "returns": {"type": "string", '
+    '"is_array": false, "optional": false}}, {"name": "Media_Apply_Pattern", "comm'
+    'ent": "Runs an analysis or transform pattern on a stored media.\\n\\n`pattern` is sp'
+    "elled `patter` in the vendor docs (parameter names never go on\\nthe wire). `parameter"
+    "s` is a JSON-encoded object, e.g. an audio level threshold.\\nReturns `OK`, "
     'or a JSON-encoded error string inside a successful reply.", '
     '"params": [{"name": "mediaID", "type": "string", "is_array": false}, '
     '{"name": "pattern", "type": "PatternType", "is_array": false}, '

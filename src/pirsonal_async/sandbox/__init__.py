@@ -46,15 +46,17 @@ Errors (the vendor's codes and messages; a detail may follow the message after a
 1002 an `inputID` the script does not declare · 1003 medias for a script without inputs · 1004
 a media of the wrong type, twice for one input, or missing for a script input · 1005 a script
 that is not a JSON array of one-key inputs · 1006 `Video_Pirsonal_Link` for a file the video
-does not have · 1007 unknown video · 1008 deleting a media a queued or processing video uses
-(templates hold no media in this contract) · 1009 a template without scripts · 1015 missing or
-unknown account, template secret used for another method or template · 1018 wrong secret · 1019
-Content-Length missing, 0, over 50,000,000 or not matching the body · 1020 upload Content-Type
-not video/*, image/* or audio/* · 1028 new video on an inactive template · 1029 an input media
-without exactly one source, text for a non-text input or a media of another type; an upload
-filename over 200 or description over 1000 characters, or bad `UTF-8''` encoding · 1032 no or
-duplicated output profiles · 2001 media storage quota reached · 2002 an output profile not
-shaped like `MP4_H264_AAC_640x480_24fps` · 2004 no video credits left (`SandboxState.credits`).
+does not have · 1007 unknown video · 1008 deleting a media a template uses as the fixed media of
+an input (`state.template_media_assign`, what Pirsonal's web interface sets; a queued video's
+media may be deleted, and that video's rendering then fails) · 1009 a template without scripts
+· 1015 missing or unknown account, template secret used for another method or template · 1018
+wrong secret · 1019 Content-Length missing, 0, over 50,000,000 or not matching the body · 1020
+upload Content-Type not video/*, image/* or audio/* · 1028 new video on an inactive template ·
+1029 an input media without exactly one source, text for a non-text input or a media of another
+type; an upload filename over 200 or description over 1000 characters, or bad `UTF-8''`
+encoding · 1032 no or duplicated output profiles · 2001 media storage quota reached · 2002 an
+output profile not shaped like `MP4_H264_AAC_640x480_24fps` · 2004 no video credits left
+(`SandboxState.credits`).
 JSON-RPC codes are those of `rpc_server`.
 """
 

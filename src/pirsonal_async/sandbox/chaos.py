@@ -29,9 +29,10 @@ from typing import Any
 
 from attrs import Attribute, field, fields, frozen
 
-# The status of a render that failed. The vendor documents only `done`; its error table calls
-# 1012 "Error processing video".
-RENDER_FAILED = "error"
+from pirsonal_async.sandbox.state import RENDER_FAILED
+
+__all__ = ["RENDER_FAILED", "Chaos", "ChaosMiddleware", "ChaosSpec", "Fault"]
+
 # Where serve_sandbox's server puts a callable that aborts the request's TCP connection.
 ABORT_EXTENSION = "pirsonal.abort"
 CHAOS_PATHS = frozenset({"/api", "/api/upload"})

@@ -10,8 +10,7 @@ from typing import Any
 
 import httpx
 
-from pirsonal_async.sandbox.chaos import RENDER_FAILED
-from pirsonal_async.sandbox.state import Delivery, SandboxState, url_origin
+from pirsonal_async.sandbox.state import RENDER_FAILED, Delivery, SandboxState, url_origin
 
 logger = logging.getLogger("pirsonal_async.sandbox")
 

@@ -39,9 +39,14 @@ def script_duration_ms(scripts: Iterable[str]) -> int:
 
 
 def check_input_medias(
-    inputs: Mapping[str, str], medias: list[dict[str, Any]], stored_types: Mapping[str, str]
+    inputs: Mapping[str, str],
+    medias: list[dict[str, Any]],
+    stored_types: Mapping[str, str],
+    *,
+    partial: bool = False,
 ) -> None:
-    """Checks the media given for each script input; `stored_types` maps media IDs to types."""
+    """Checks the media given for each script input; `stored_types` maps media IDs to types.
+    `partial`: some inputs may be left without media (a template's fixed media)."""
     if medias and not inputs:
         raise faults.INPUTS_NOT_ALLOWED.fault("the script has no named inputs")
     given: set[str] = set()
@@ -54,7 +59,7 @@ def check_input_medias(
         given.add(input_id)
         _check_source(media, stored_types)
     missing = sorted(i for i, kind in inputs.items() if kind != "rectangle" and i not in given)
-    if missing:
+    if missing and not partial:
         raise faults.INPUTS_MISMATCH.fault(f"no media for input(s) {', '.join(missing)}")
 
 

@@ -38,6 +38,9 @@ VIDEO_OUTPUT_ONLY = frozenset(
 )
 # A video whose media must stay in storage until it is rendered.
 PENDING = frozenset({"queued", "processing"})
+# The status of a render that failed. The vendor documents only `done`; its error table calls
+# 1012 "Error processing video".
+RENDER_FAILED = "error"
 
 
 def utc_now() -> datetime:
@@ -117,6 +120,8 @@ class SandboxState:
     media: dict[str, dict[str, Any]] = field(factory=dict)
     # SHA-256 of each upload's body: all the sandbox keeps of the bytes.
     media_sha256: dict[str, str] = field(factory=dict)
+    # Template-level input medias per template ID (`template_media_assign`).
+    template_media: dict[str, list[dict[str, Any]]] = field(factory=dict)
     # Webhook URLs per template ID; the key None holds URLs that apply to every template.
     webhooks: dict[str | None, list[str]] = field(factory=dict)
     deliveries: list[Delivery] = field(factory=list)
@@ -176,11 +181,23 @@ class SandboxState:
         )
         template.update(changes)
 
+    def template_media_assign(self, template_id: str, medias: list[dict[str, Any]]) -> None:
+        """Binds fixed media to template inputs (InputMedia objects), replacing earlier ones.
+
+        Pirsonal does this in its web interface or with `Template_Media_Assign`, a method its
+        doc does not publish (so the contract lacks it). A video of the template may leave
+        those inputs out; a media given here is "in use in templates" (1008 on delete).
+        """
+        inputs = scripts.script_inputs(self._template(template_id)["inputScripts"])
+        scripts.check_input_medias(inputs, medias, self._stored_types(), partial=True)
+        self.template_media[template_id] = copy.deepcopy(medias)
+
     def template_delete(self, template_id: str) -> None:
         """Deletes a template with the videos made from it."""
         self._template(template_id)
         del self.templates[template_id]
         self.webhooks.pop(template_id, None)
+        self.template_media.pop(template_id, None)
         for video_id in [
             v for v, video in self.videos.items() if video["templateID"] == template_id
         ]:
@@ -202,9 +219,13 @@ class SandboxState:
         if self.credits is not None and self.credits <= 0:
             raise faults.NO_CREDIT.fault()
         video_scripts = spec.get("inputScripts") or template["inputScripts"]
+        inputs = scripts.script_inputs(video_scripts)
+        # The template's fixed media fill the inputs this video leaves out.
+        fixed = [m for m in self.template_media.get(template_id, []) if m["inputID"] in inputs]
         medias = spec.get("inputMedias") or []
-        stored_types = {media_id: media["type"] for media_id, media in self.media.items()}
-        scripts.check_input_medias(scripts.script_inputs(video_scripts), medias, stored_types)
+        chosen = {m["inputID"] for m in medias}
+        medias = [*medias, *(m for m in fixed if m["inputID"] not in chosen)]
+        scripts.check_input_medias(inputs, medias, self._stored_types())
         video_id = self.make_id()
         given = {k: v for k, v in spec.items() if k not in VIDEO_OUTPUT_ONLY and v is not None}
         self.videos[video_id] = {
@@ -268,11 +289,15 @@ class SandboxState:
     def finish_render(self, video_id: str) -> dict[str, Any] | None:
         """Marks a video done with its output files; returns it, or None if it was deleted.
 
-        Per-video (temporary) uploads it used are deleted, as Pirsonal does after generation.
+        A video whose stored media was deleted before it rendered fails instead (`RENDER_FAILED`),
+        as a render that cannot download its media would. Per-video (temporary) uploads it used
+        are deleted, as Pirsonal does after generation.
         """
         video = self.videos.get(video_id)
         if video is None:
             return None
+        if scripts.media_references(video.get("inputMedias", [])) - self.media.keys():
+            return self.fail_render(video_id, RENDER_FAILED)
         template = self.templates[video["templateID"]]
         video_scripts = video.get("inputScripts") or template["inputScripts"]
         video["duration"] = scripts.script_duration_ms(video_scripts)
@@ -354,9 +379,14 @@ class SandboxState:
         return copy.deepcopy(list(self.media.values()))
 
     def media_delete(self, media_id: str) -> None:
+        """Deletes a stored media, unless a template uses it (1008, as the doc's code says).
+
+        A queued video that uses it may lose it: that video's rendering then fails.
+        """
         self._media(media_id)
-        if media_id in self._media_in_use():
-            raise faults.MEDIA_IN_USE.fault("a video waiting to be rendered uses it")
+        templates = self._templates_using(media_id)
+        if templates:
+            raise faults.MEDIA_IN_USE.fault(f"template {templates[0]} uses it")
         self._remove_media(media_id)
 
     def media_apply_pattern(self, media_id: str, pattern: str, action: str, parameters: str) -> str:
@@ -388,6 +418,16 @@ class SandboxState:
             raise faults.MEDIA_NOT_FOUND.fault(repr(media_id))
         return media
 
+    def _templates_using(self, media_id: str) -> list[str]:
+        return sorted(
+            template_id
+            for template_id, medias in self.template_media.items()
+            if media_id in scripts.media_references(medias)
+        )
+
+    def _stored_types(self) -> dict[str, str]:
+        return {media_id: media["type"] for media_id, media in self.media.items()}
+
     def _media_in_use(self) -> set[str]:
         pending = [v for v in self.videos.values() if v["status"]["code"] in PENDING]
         return scripts.media_references(m for v in pending for m in v.get("inputMedias", []))
@@ -401,7 +441,7 @@ class SandboxState:
         still uses them: Pirsonal frees them once their video is generated (or deleted)."""
         used = scripts.media_references(video.get("inputMedias", []))
         for media_id in used - self._media_in_use():
-            if self.media.get(media_id, {}).get("temp"):
+            if self.media.get(media_id, {}).get("temp") and not self._templates_using(media_id):
                 self._remove_media(media_id)
 
 
