@@ -8,9 +8,10 @@
 #     python examples/quickstart.py
 #
 # Everything but the webhook step works as written on Pirsonal itself: there, webhooks are set
-# per template in the web UI, to a public URL where you mount `webhook_app` (the API has no
-# method for them, so the sandbox offers its own endpoint, used below). Receiving webhooks here
-# needs uvicorn: `pip install 'pirsonal-async[sandbox]'`.
+# per template, via the API or in the web interface, to a public URL where you mount
+# `webhook_app`. Pirsonal's doc does not publish the names of the API's webhook methods, so the
+# bindings leave them out and the sandbox offers its own endpoint, used below. Receiving
+# webhooks here needs uvicorn: `pip install 'pirsonal-async[sandbox]'`.
 
 from __future__ import annotations
 
@@ -144,7 +145,8 @@ async def register_webhook(
     base_url: str, account_id: str, account_secret: str, template_id: str, url: str
 ) -> None:
     # On Pirsonal you enter the webhook URL (a public one) in the template's settings in the
-    # web UI: the API has no method for it. The sandbox takes it on this endpoint instead.
+    # web interface (or call the API's webhook method, whose name the doc does not publish).
+    # The sandbox takes it on this endpoint instead.
     async with httpx.AsyncClient() as http:
         response = await http.post(
             f"{base_url}/sandbox/webhooks",

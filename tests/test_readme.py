@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
+import respx
+
+from pirsonal_async.client import DEFAULT_BASE_URL
 from pirsonal_async.sandbox import serve_sandbox
 
 README = Path(__file__).parents[1] / "README.md"
 RUN_TIMEOUT = 60  # seconds; it takes well under one
 
 
-def quickstart_code() -> str:
-    section = README.read_text(encoding="utf-8").split("## Quickstart", 1)[1]
+def python_block(heading: str) -> str:
+    """The first python block after `heading` in the README."""
+    section = README.read_text(encoding="utf-8").split(f"{heading}\n", 1)[1]
     match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "the README's Quickstart section has no python block"
+    assert match, f"the README's {heading!r} section has no python block"
     return match.group(1)
+
+
+def quickstart_code() -> str:
+    return python_block("## Quickstart")
 
 
 async def test_readme_quickstart_runs_as_written() -> None:
@@ -44,3 +55,22 @@ async def test_readme_quickstart_runs_as_written() -> None:
     assert sandbox.state.videos[video_id]["data"] == "crm-42"
     assert out.decode().startswith(f"{video_id} VideoStatus(code=")
     assert out.decode().rstrip().endswith("1 template(s)")
+
+
+async def test_readme_calls_a_method_the_bindings_leave_out(respx_mock: respx.MockRouter) -> None:
+    sent: list[Any] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"jsonrpc": "2.0", "id": sent[-1]["id"], "result": "OK"})
+
+    respx_mock.post(f"{DEFAULT_BASE_URL}/api").mock(side_effect=answer)
+    namespace: dict[str, Any] = {}
+    exec(python_block("### Methods the bindings leave out"), namespace)
+
+    async with httpx.AsyncClient() as http:
+        result = await namespace["call_unlisted"](http, "acc", "sec-ret", "t1", "https://h.test/")
+
+    assert result == "OK"
+    [body] = sent
+    assert (body["method"], body["params"]) == ("SezionAPI.SomeMethod", ["t1", "https://h.test/"])

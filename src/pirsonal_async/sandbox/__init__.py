@@ -28,7 +28,8 @@ Its Video JSON is then POSTed to each webhook with Pirsonal's headers (`Accept: 
 an environment proxy; anything but HTTP 200 is recorded as a failed delivery
 (`state.notifications`, `GET /sandbox/notifications`), with no retry.
 
-Webhooks (the contract has no method for them): `--webhook URL` or `serve_sandbox(webhooks=...)`
+Webhooks (Pirsonal's API has methods for them, but its doc does not publish their names, so
+the contract and this sandbox's API leave them out): `--webhook URL` or `serve_sandbox(webhooks=...)`
 for every template, `state.add_webhook(url, template_id=None)`, or `POST /sandbox/webhooks` with
 `{"url": ..., "templateID": ...}` and the account credentials in the query string. Each URL must
 be an absolute http(s) URL that httpx can post to; any other is refused when it is registered.
