@@ -177,6 +177,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a local Pirsonal sandbox (see 'pirsonal sandbox --help')",
     )
 
+    campaign = commands.add_parser(
+        "campaign",
+        help="make one video per recipient of a CSV or JSON Lines file, exactly once",
+        description="Make one video of TEMPLATE_ID per row of RECIPIENTS (CSV with a header, "
+        "or .jsonl): columns key (unique, stored in the video's data), name, optionally "
+        "description, email, first_name, last_name, keywords, and input:<inputID>:<type> "
+        "(a media ID, a URL, a local file to upload, or the text of a text input). Bad rows "
+        "are reported and never sent. The journal makes reruns safe: they skip rows already "
+        "done and pick up new ones; no key ever gets two videos. Exit status 0 only when "
+        "every valid row has its video (rendered, with --wait).",
+    )
+    campaign.add_argument("template_id", metavar="TEMPLATE_ID")
+    campaign.add_argument("recipients", metavar="RECIPIENTS")
+    campaign.add_argument("--journal", required=True, help="the SQLite journal file")
+    campaign.add_argument(
+        "--concurrency", type=int, default=16, help="requests in flight (default %(default)s)"
+    )
+    campaign.add_argument("--out", help="write one JSON line per row to this file")
+    campaign.add_argument(
+        "--wait", action="store_true", help="wait for every render and collect its links"
+    )
+    campaign.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=600.0,
+        help="seconds to wait for each render (default %(default)s)",
+    )
+    _add_global_options(campaign, default=argparse.SUPPRESS)
+
     webhook = commands.add_parser(
         "webhook",
         help="receive webhooks and print each video as one JSON line",
@@ -424,7 +453,11 @@ class ProgressBar:
         self._last = ""
 
     def __call__(self, sent: int, total: int) -> None:
-        self._last = render_progress(sent, total)
+        self.show(render_progress(sent, total))
+
+    def show(self, line: str) -> None:
+        """Draws any one-line progress report (a campaign's, say)."""
+        self._last = line
         if self._live and self._last != self._shown:
             self._stream.write("\r" + self._last)
             self._stream.flush()
@@ -533,8 +566,17 @@ def _run_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_campaign(args: argparse.Namespace) -> int:
+    from pirsonal_async.campaign.command import run_command  # the campaign's modules, on use
+
+    client = _account_client(args)
+    with _library_logging(args.verbose):
+        return run_command(args, client, ProgressBar(sys.stderr))
+
+
 _COMMANDS = {
     "call": _run_call,
+    "campaign": _run_campaign,
     "methods": _run_methods,
     "upload": _run_upload,
     "webhook": _run_webhook,
