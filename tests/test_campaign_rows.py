@@ -109,7 +109,12 @@ def test_an_empty_or_missing_file_is_a_file_error(tmp_path: Path) -> None:
 
 def test_json_lines(tmp_path: Path) -> None:
     lines = [
-        {"key": 42, "name": "Ana", "input:greeting:text": "Hi", "input:clip:video": "https://x/c.mp4"},
+        {
+            "key": 42,
+            "name": "Ana",
+            "input:greeting:text": "Hi",
+            "input:clip:video": "https://x/c.mp4",
+        },
         "not json",
         ["a list"],
         {"key": "b", "name": "Ben", "phone": "123"},
