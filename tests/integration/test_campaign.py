@@ -1,5 +1,5 @@
-"""`pirsonal campaign` against the sandbox: killed part-way and rerun, invalid rows, failed
-renders, uploads reused. The command runs as a subprocess, as a user runs it."""
+"""`pirsonal campaign` against the sandbox in chaos mode: killed part-way and rerun, invalid rows,
+failed renders, uploads reused. The command runs as a subprocess, as a user runs it."""
 
 from __future__ import annotations
 
@@ -18,10 +18,27 @@ from welcome_template import WELCOME
 
 from pirsonal_async import PirsonalClient
 from pirsonal_async.sandbox import Sandbox
-from pirsonal_async.sandbox.state import SandboxState
+from pirsonal_async.sandbox.chaos import ChaosSpec
 
 RUN_TIMEOUT = 120.0
 HEADER = "key,name,email,input:clip:video,input:name:text"
+# Lost replies, lost requests and 503s on every API call (uploads too), and a little latency.
+NETWORK_CHAOS = "drop-reply=0.1,drop-request=0.05,http-503=0.05,latency-ms=2"
+
+
+@pytest.fixture
+def pirsonal_chaos() -> str:
+    return "latency-ms=0"  # no faults during a test's setup: `misbehave` turns them on
+
+
+@pytest.fixture
+def pirsonal_chaos_seed() -> int:
+    return 7
+
+
+def misbehave(sandbox: Sandbox, spec: str) -> None:
+    assert sandbox.chaos is not None
+    sandbox.chaos.spec = ChaosSpec.parse(spec)
 
 
 def write_recipients(path: Path, count: int, clip: str, extra: str = "") -> Path:
@@ -78,6 +95,7 @@ async def test_a_campaign_killed_part_way_and_rerun_makes_each_video_once(
     assert media.id is not None
     recipients = write_recipients(tmp_path / "people.csv", 300, media.id)
     journal = tmp_path / "campaign.db"
+    misbehave(pirsonal_sandbox, NETWORK_CHAOS)
 
     # SIGKILL at the 100th create, inside the server's handling of it: that create has run,
     # its reply is never sent, and the journal holds its row as `creating`.
@@ -123,6 +141,7 @@ async def test_invalid_rows_are_reported_and_never_sent(
     bad = f"crm-1,Again,,{media.id},x\n,No key,,{media.id},x\ncrm-9,Bad mail,nope,{media.id},x\n"
     recipients = write_recipients(tmp_path / "people.csv", 3, media.id, extra=bad)
     out_file = tmp_path / "results.jsonl"
+    misbehave(pirsonal_sandbox, NETWORK_CHAOS)
 
     status, out, err = await campaign(
         pirsonal_sandbox,
@@ -158,26 +177,15 @@ async def test_invalid_rows_are_reported_and_never_sent(
 
 
 async def test_failed_renders_are_reported_as_failed_with_wait(
-    pirsonal_client: PirsonalClient,
-    pirsonal_sandbox: Sandbox,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    pirsonal_client: PirsonalClient, pirsonal_sandbox: Sandbox, tmp_path: Path
 ) -> None:
     template_id = await pirsonal_client.template_new(WELCOME)
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(b"clip" * 100)
-    recipients = write_recipients(tmp_path / "people.csv", 6, "clip.mp4")
-    state = pirsonal_sandbox.state
-    finish_render = SandboxState.finish_render
-
-    def fail_some(self: SandboxState, video_id: str) -> dict[str, Any] | None:
-        video = finish_render(self, video_id)
-        if video is not None and video["data"] in ("crm-1", "crm-4"):
-            video["status"] = self.videos[video_id]["status"] = {"code": "failed"}
-        return video
-
-    monkeypatch.setattr(SandboxState, "finish_render", fail_some)
+    recipients = write_recipients(tmp_path / "people.csv", 12, "clip.mp4")
     out_file = tmp_path / "results.jsonl"
+    # Faults in renders only: an upload whose reply is lost is not repeated (it may have run).
+    misbehave(pirsonal_sandbox, "render-fail=0.25,latency-ms=2")
 
     status, out, err = await campaign(
         pirsonal_sandbox,
@@ -190,28 +198,34 @@ async def test_failed_renders_are_reported_as_failed_with_wait(
         out_file,
     )
 
+    state = pirsonal_sandbox.state
+    failed = {v["data"] for v in state.videos.values() if v["status"]["code"] == "error"}
+    assert 0 < len(failed) < 12  # the seed makes some fail
     assert status == 1
-    assert "6 rows: 6 with a video (6 created now), 4 rendered, 2 not finished" in out
+    assert f"12 with a video (12 created now), {12 - len(failed)} rendered" in out
     rows = {row["key"]: row for row in read_out(out_file)}
-    assert {key for key, row in rows.items() if row["status"] == "failed"} == {"crm-1", "crm-4"}
-    assert rows["crm-1"]["video_status"] == "failed"
-    assert "failed to render" in rows["crm-1"]["error"]
-    assert f"line 3 (key 'crm-1'): failed: video {rows['crm-1']['video_id']}" in err
-    assert [link["profile"] for link in rows["crm-0"]["links"]] == WELCOME.out_profiles
-    # The file was uploaded once, for all six rows.
+    assert {key for key, row in rows.items() if row["status"] == "failed"} == failed
+    for key in failed:
+        assert rows[key]["video_status"] == "error"
+        assert f"video {rows[key]['video_id']} failed to render" in rows[key]["error"]
+        assert f"(key {key!r}): failed: video {rows[key]['video_id']}" in err
+    rendered = next(row for row in rows.values() if row["status"] == "done")
+    assert [link["profile"] for link in rendered["links"]] == WELCOME.out_profiles
+    # The file was uploaded once, for all the rows.
     [media_id] = _journal_media(tmp_path / "j.db")
     assert list(state.media) == [media_id]
     assert {v["inputMedias"][0]["sezionID"] for v in state.videos.values()} == {media_id}
 
     # A row appended since reuses the journalled upload; the failed rows keep their videos.
-    write_recipients(recipients, 7, "clip.mp4")
+    misbehave(pirsonal_sandbox, "latency-ms=2")
+    write_recipients(recipients, 13, "clip.mp4")
     status, out, err = await campaign(
         pirsonal_sandbox, template_id, recipients, "--journal", tmp_path / "j.db", "--wait"
     )
     assert status == 1
-    assert "7 rows: 7 with a video (1 created now), 5 rendered, 2 not finished" in out
+    assert f"13 with a video (1 created now), {13 - len(failed)} rendered" in out
     assert list(state.media) == [media_id]
-    assert len(state.videos) == 7
+    assert len(state.videos) == 13
 
 
 def _journal_media(path: Path) -> list[str]:
