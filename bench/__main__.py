@@ -23,6 +23,7 @@ BENCHMARKS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
     "decode": ("decoding", {"count": 10_000}, {"count": 500}),
     "upload": ("upload", {"size": 50_000_000}, {"size": 5_000_000}),
     "codegen": ("generation", {"sizes": (500, 5000)}, {"sizes": (100, 1000)}),
+    "campaign": ("campaign", {"rows": 5000}, {"rows": 500}),
 }
 
 

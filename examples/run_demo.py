@@ -1,4 +1,5 @@
-"""`make demo`: start the local sandbox, run the quickstart against it, then stop the sandbox."""
+"""`make demo`: start the local sandbox, run the quickstart and a short campaign against it,
+then stop the sandbox."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import IO
 
-QUICKSTART = Path(__file__).with_name("quickstart.py")
+# Run in turn against one sandbox, exactly as a user runs them: as scripts, configured by the
+# environment.
+EXAMPLES = (Path(__file__).with_name("quickstart.py"), Path(__file__).with_name("campaign.py"))
 SETTINGS = ("PIRSONAL_BASE_URL", "PIRSONAL_ACCOUNT_ID", "PIRSONAL_ACCOUNT_SECRET")
 STARTUP_TIMEOUT = 20.0
-QUICKSTART_TIMEOUT = 90.0
+EXAMPLE_TIMEOUT = 90.0
 RENDER_DELAY = "0.5"  # seconds per video: quick, yet the videos are seen queued first
 _LOG_TAIL_LINES = 20
 
@@ -37,24 +40,28 @@ async def run_demo(sandbox_log: IO[bytes]) -> None:
     try:
         settings = await read_settings(sandbox)
         print(f"sandbox running at {settings['PIRSONAL_BASE_URL']}\n", flush=True)
-        # Exactly what a user does: the quickstart as a script, configured by the environment.
-        quickstart = await asyncio.create_subprocess_exec(
-            sys.executable, str(QUICKSTART), env={**os.environ, **settings}
-        )
-        try:
-            status = await asyncio.wait_for(quickstart.wait(), QUICKSTART_TIMEOUT)
-        except asyncio.TimeoutError:
-            quickstart.kill()
-            await quickstart.wait()
-            raise DemoFailed(
-                f"the quickstart did not finish in {QUICKSTART_TIMEOUT:.0f} s"
-            ) from None
-        if status != 0:
-            raise DemoFailed(f"the quickstart exited with status {status}")
+        for example in EXAMPLES:
+            await run_example(example, settings)
     finally:
         if sandbox.returncode is None:
             sandbox.terminate()
         await sandbox.wait()
+
+
+async def run_example(example: Path, settings: dict[str, str]) -> None:
+    print(f"--- {example.name}\n", flush=True)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(example), env={**os.environ, **settings}
+    )
+    try:
+        status = await asyncio.wait_for(process.wait(), EXAMPLE_TIMEOUT)
+    except asyncio.TimeoutError:
+        process.kill()
+        await process.wait()
+        raise DemoFailed(f"{example.name} did not finish in {EXAMPLE_TIMEOUT:.0f} s") from None
+    if status != 0:
+        raise DemoFailed(f"{example.name} exited with status {status}")
+    print(flush=True)
 
 
 async def read_settings(sandbox: asyncio.subprocess.Process) -> dict[str, str]:

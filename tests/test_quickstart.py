@@ -75,7 +75,7 @@ async def test_waiting_for_webhooks_is_bounded(monkeypatch: pytest.MonkeyPatch) 
         await quickstart.wait_for_webhooks(asyncio.Queue(), ["v2", "v1"])
 
 
-def test_make_demo_runs_the_quickstart_against_a_fresh_sandbox() -> None:
+def test_make_demo_runs_the_quickstart_and_a_campaign_against_a_fresh_sandbox() -> None:
     demo = subprocess.run(
         [sys.executable, str(EXAMPLES / "run_demo.py")],
         capture_output=True,
@@ -87,6 +87,11 @@ def test_make_demo_runs_the_quickstart_against_a_fresh_sandbox() -> None:
     assert demo.returncode == 0, demo.stderr
     assert demo.stdout.startswith("sandbox running at http://127.0.0.1:")
     assert demo.stdout.count("  done   Welcome ") == 3
+    # The campaign: three videos rendered, the bad row reported; the rerun makes none.
+    assert demo.stdout.count(": done: ") == 3
+    assert "  line 4: crm-3 invalid: email 'chloe@example' is not an email address" in demo.stdout
+    assert "3 rows: 3 with a video (3 created now), 3 rendered" in demo.stdout
+    assert "3 rows: 3 with a video (0 created now), 3 rendered" in demo.stdout
     assert demo.stdout.endswith("demo finished: sandbox stopped\n")
 
 
@@ -95,7 +100,7 @@ def test_demo_failure_is_one_clear_message(
 ) -> None:
     failing = tmp_path / "quickstart.py"
     failing.write_text("raise SystemExit(3)\n")
-    monkeypatch.setattr(run_demo, "QUICKSTART", failing)
+    monkeypatch.setattr(run_demo, "EXAMPLES", (failing,))
 
     assert run_demo.main() == 1
-    assert capsys.readouterr().err.startswith("demo failed: the quickstart exited with status 3\n")
+    assert capsys.readouterr().err.startswith("demo failed: quickstart.py exited with status 3\n")

@@ -1,0 +1,129 @@
+"""Campaign: the journal's cost. A campaign of N rows against the sandbox vs a bare
+`asyncio.gather` of `template_video_new` at the same concurrency, same client, same server.
+
+The sandbox runs in its own process; each campaign run starts from a fresh journal and reads its
+recipients from a CSV file, as the CLI does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from bench.common import Goal, Plan, Row, against, interleave
+from pirsonal_async.campaign import read_recipients, run_campaign
+from pirsonal_async.client import PirsonalClient
+from pirsonal_async.generated import TemplateNew, Video, VideoOutput, VideoOutputType
+
+CONCURRENCY = 16
+SCRIPT = json.dumps([{"text": {"id": "greeting", "play": 0, "duration": 1000}}])
+BASELINE = f"asyncio.gather of template_video_new, concurrency {CONCURRENCY}"
+NOTES = (
+    "campaign: both variants make one video per row through one PirsonalClient against the "
+    "sandbox (its own process); the campaign adds checking the CSV, two journal commits per "
+    "row (SQLite WAL, synchronous=NORMAL) and its bookkeeping.",
+)
+
+
+@contextlib.contextmanager
+def sandbox() -> Iterator[tuple[str, str, str]]:
+    """A sandbox process; yields its base URL, account ID and secret."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pirsonal_async.sandbox", "--port", "0", "--render-delay", "3600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        settings = [shlex.split(process.stdout.readline())[1].partition("=")[2] for _ in "abc"]
+        yield settings[0], settings[1], settings[2]
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def client(settings: tuple[str, str, str]) -> PirsonalClient:
+    base_url, account_id, secret = settings
+    return PirsonalClient(account_id, secret, base_url=base_url)
+
+
+async def make_template(settings: tuple[str, str, str]) -> str:
+    async with client(settings) as pirsonal:
+        return await pirsonal.template_new(
+            TemplateNew(
+                name="Bench",
+                description="campaign benchmark",
+                input_scripts=[SCRIPT],
+                out_profiles=["MP4_H264_AAC_640x480_24fps"],
+                video_output=VideoOutput(type=VideoOutputType.sezion),
+            )
+        )
+
+
+def write_recipients(path: Path, rows: int) -> None:
+    lines = ["key,name,input:greeting:text"]
+    lines += [f"bench-{n},Hi {n},Hello {n}" for n in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def gather_creates(
+    settings: tuple[str, str, str], template_id: str, videos: list[Video]
+) -> float:
+    async with client(settings) as pirsonal:
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def create(video: Video) -> str:
+            async with limit:
+                return await pirsonal.template_video_new(template_id, video)
+
+        start = time.perf_counter()
+        await asyncio.gather(*map(create, videos))
+        return time.perf_counter() - start
+
+
+async def campaign(
+    settings: tuple[str, str, str], template_id: str, recipients: Path, folder: Path
+) -> float:
+    journal = Path(tempfile.mkstemp(suffix=".db", dir=folder)[1])
+    async with client(settings) as pirsonal:
+        start = time.perf_counter()
+        report = await run_campaign(
+            pirsonal,
+            template_id,
+            read_recipients(recipients),
+            journal,
+            concurrency=CONCURRENCY,
+        )
+        elapsed = time.perf_counter() - start
+    if not report.ok:
+        raise RuntimeError(f"the benchmark campaign failed: {report.summary()}")
+    return elapsed
+
+
+def run(plan: Plan, rows: int = 5000) -> list[Row]:
+    # Renders are held off (--render-delay 3600): only the creates are measured.
+    with sandbox() as settings, tempfile.TemporaryDirectory() as folder:
+        recipients = Path(folder) / "recipients.csv"
+        write_recipients(recipients, rows)
+        # Every campaign run has a fresh journal, so each creates all its rows.
+        template_id = asyncio.run(make_template(settings))
+        # The same videos as the campaign sends.
+        videos = [row.to_video({}) for row in read_recipients(recipients).rows]
+        variants = {
+            BASELINE: lambda: asyncio.run(gather_creates(settings, template_id, videos)),
+            f"campaign {rows:,} rows (journal)": lambda: asyncio.run(
+                campaign(settings, template_id, recipients, Path(folder))
+            ),
+        }
+        stats = interleave(variants, plan)
+    goals = {f"campaign {rows:,} rows (journal)": Goal("<=", 1.3)}
+    return against(f"campaign {rows:,} rows", "s", stats, BASELINE, goals)
