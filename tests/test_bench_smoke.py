@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import decoding, generation
+from bench import campaign, decoding, generation
 from bench.__main__ import main
 from bench.common import PACKAGES, Goal, Plan, Row, Stat, against, interleave, render, write_json
 from bench.server import Answers, canned_results
@@ -62,6 +62,13 @@ def test_codegen_benchmark_compares_two_sizes() -> None:
     assert_compared(rows[:2], "codegen parse+check", "70 lines", "210 lines")
     assert_compared(rows[2:], "codegen parse+check+generate", "70 lines", "210 lines")
     assert rows[1].goal == rows[3].goal == Goal("<=", 3.9)
+
+
+def test_campaign_benchmark_compares_a_campaign_with_a_bare_gather() -> None:
+    rows = campaign.run(TINY, rows=20)
+
+    assert_compared(rows, "campaign 20 rows", campaign.BASELINE, "campaign 20 rows (journal)")
+    assert rows[1].goal == Goal("<=", 1.3)
 
 
 @pytest.mark.parametrize("lines", [40, 500, 5000])
