@@ -3,6 +3,7 @@ refusals and reruns; waiting; progress."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -253,3 +254,28 @@ async def test_invalid_rows_are_reported_in_file_order_and_never_sent(
     assert pirsonal.creates() == 1
     assert report.ok  # every valid row has its video
     assert report.summary() == "1 rows: 1 with a video (1 created now), 0 not finished, 1 invalid"
+
+
+async def test_at_most_concurrency_requests_are_in_flight(
+    client: PirsonalClient, respx_mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    fake = FakePirsonal()
+    in_flight = most = 0
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        for _ in range(5):  # let every other worker reach the server too
+            await asyncio.sleep(0)
+        in_flight -= 1
+        return fake.answer(request)
+
+    respx_mock.post("https://app.pirsonal.com/api").mock(side_effect=answer)
+    keys = [f"k{n}" for n in range(10)]
+    report = await run_campaign(
+        client, TEMPLATE_ID, recipients(*keys), tmp_path / "j.db", concurrency=3
+    )
+    assert report.ok
+    assert most == 3
+    assert fake.creates() == 10

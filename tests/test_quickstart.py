@@ -88,7 +88,7 @@ def test_make_demo_runs_the_quickstart_and_a_campaign_against_a_fresh_sandbox() 
     assert demo.stdout.startswith("sandbox running at http://127.0.0.1:")
     assert demo.stdout.count("  done   Welcome ") == 3
     # The campaign: three videos rendered, the bad row reported; the rerun makes none.
-    assert demo.stdout.count(": done: ") == 3
+    assert demo.stdout.count(" done: ") == 3
     assert "  line 4: crm-3 invalid: email 'chloe@example' is not an email address" in demo.stdout
     assert "3 rows: 3 with a video (3 created now), 3 rendered" in demo.stdout
     assert "3 rows: 3 with a video (0 created now), 3 rendered" in demo.stdout

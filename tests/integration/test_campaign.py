@@ -19,6 +19,7 @@ from welcome_template import WELCOME
 from pirsonal_async import PirsonalClient
 from pirsonal_async.sandbox import Sandbox
 from pirsonal_async.sandbox.chaos import ChaosSpec
+from pirsonal_async.types import Media, Template
 
 RUN_TIMEOUT = 120.0
 HEADER = "key,name,email,input:clip:video,input:name:text"
@@ -88,11 +89,9 @@ def read_out(path: Path) -> list[dict[str, Any]]:
 
 
 async def test_a_campaign_killed_part_way_and_rerun_makes_each_video_once(
-    pirsonal_client: PirsonalClient, pirsonal_sandbox: Sandbox, tmp_path: Path
+    pirsonal_sandbox: Sandbox, welcome: Template, clip: Media, tmp_path: Path
 ) -> None:
-    template_id = await pirsonal_client.template_new(WELCOME)
-    media = await pirsonal_client.upload_media(b"clip" * 100, filename="clip.mp4")
-    assert media.id is not None
+    template_id, media = welcome.id, clip
     recipients = write_recipients(tmp_path / "people.csv", 300, media.id)
     journal = tmp_path / "campaign.db"
     misbehave(pirsonal_sandbox, NETWORK_CHAOS)
@@ -133,11 +132,9 @@ async def test_a_campaign_killed_part_way_and_rerun_makes_each_video_once(
 
 
 async def test_invalid_rows_are_reported_and_never_sent(
-    pirsonal_client: PirsonalClient, pirsonal_sandbox: Sandbox, tmp_path: Path
+    pirsonal_sandbox: Sandbox, welcome: Template, clip: Media, tmp_path: Path
 ) -> None:
-    template_id = await pirsonal_client.template_new(WELCOME)
-    media = await pirsonal_client.upload_media(b"clip" * 100, filename="clip.mp4")
-    assert media.id is not None
+    template_id, media = welcome.id, clip
     bad = f"crm-1,Again,,{media.id},x\n,No key,,{media.id},x\ncrm-9,Bad mail,nope,{media.id},x\n"
     recipients = write_recipients(tmp_path / "people.csv", 3, media.id, extra=bad)
     out_file = tmp_path / "results.jsonl"
