@@ -29,9 +29,10 @@ an environment proxy; anything but HTTP 200 is recorded as a failed delivery
 (`state.notifications`, `GET /sandbox/notifications`), with no retry.
 
 Webhooks (Pirsonal's API has methods for them, but its doc does not publish their names, so
-the contract and this sandbox's API leave them out): `--webhook URL` or `serve_sandbox(webhooks=...)`
-for every template, `state.add_webhook(url, template_id=None)`, or `POST /sandbox/webhooks` with
-`{"url": ..., "templateID": ...}` and the account credentials in the query string. Each URL must
+the contract and this sandbox's API leave them out): `--webhook URL` or
+`serve_sandbox(webhooks=...)` for every template, `state.add_webhook(url, template_id=None)`,
+or `POST /sandbox/webhooks` with `{"url": ..., "templateID": ...}` and the account credentials
+in the query string. Each URL must
 be an absolute http(s) URL that httpx can post to; any other is refused when it is registered.
 
 Limits, as a public server needs: a `/api` or control body over 1,000,000 bytes is refused

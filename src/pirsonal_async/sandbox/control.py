@@ -1,7 +1,8 @@
 """Sandbox-only endpoints: webhook registration and the failed-delivery notifications.
 
 Pirsonal manages webhooks per template via the API or its web interface, but its doc does not
-publish the webhook methods' names, so the contract leaves them out and the sandbox offers `POST /sandbox/webhooks` with `{"url": ..., "templateID": ...}` (templateID optional: omit
+publish the webhook methods' names, so the contract leaves them out and the sandbox offers
+`POST /sandbox/webhooks` with `{"url": ..., "templateID": ...}` (templateID optional: omit
 it for every template), `GET /sandbox/webhooks` and `GET /sandbox/notifications`, all with the
 account credentials in the query string like `/api`. Replies are `{"error": null, ...}`, or
 `{"error": {"code", "message"}}` (HTTP 400 with code -32602 for a malformed body or URL, 413
