@@ -206,9 +206,7 @@ def test_a_url_source_keeps_the_secret_out_of_configured_logs(barrister_server: 
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[-1]["checksum"] == CONFORM.checksum()
-    assert f"HTTP Request: POST {barrister_server}/api?accountID=acc&accountSecret=***" in (
-        result.stderr
-    )
+    assert "DEBUG:pirsonal_async:barrister-idl id=1 ok" in result.stderr
     assert "very-secret" not in result.stderr
 
 
@@ -247,7 +245,8 @@ def test_a_failed_fetch_is_one_line_when_logging_is_not_configured() -> None:
     )
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
-    assert line.startswith(f"http://127.0.0.1:{port}/api: barrister-idl: ConnectError")
+    assert line.startswith(f"http://127.0.0.1:{port}/api: barrister-idl: ClientConnectorError")
+    assert line.endswith("the request was not sent")
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,12 @@ import httpx
 import pytest
 import respx
 
+from pirsonal_async._aiohttp import AiohttpEngine
 from pirsonal_async.caller import Caller
 from pirsonal_async.contract import Contract
 from pirsonal_async.errors import (
     ERROR_CLASSES,
+    ClientClosedError,
     HttpStatusError,
     InvalidParams,
     PirsonalAsyncError,
@@ -443,11 +445,14 @@ async def test_the_contract_may_be_given_loaded_or_as_idl_json() -> None:
     assert RpcClient(URL).contract is None
 
 
-async def test_an_owned_http_client_is_closed_on_exit() -> None:
+async def test_an_owned_pool_is_closed_on_exit() -> None:
     async with RpcClient(URL) as rpc:
-        http = rpc._http
+        engine = rpc.engine
 
-    assert http.is_closed
+    assert isinstance(engine, AiohttpEngine)
+    assert engine.closed
+    with pytest.raises(ClientClosedError, match="closed"):
+        await rpc.call("A.add", [1, 2])
 
 
 async def test_a_supplied_http_client_is_left_open(respx_mock: respx.MockRouter) -> None:

@@ -15,6 +15,7 @@ import respx
 
 from pirsonal_async.caller import Caller
 from pirsonal_async.errors import (
+    BatchNotSentError,
     HttpStatusError,
     InvalidRequest,
     PirsonalAsyncError,
@@ -376,18 +377,19 @@ async def test_awaiting_a_result_inside_the_block_fails_fast(
     respx_mock: respx.MockRouter,
 ) -> None:
     route = respx_mock.post(URL).mock(side_effect=batch_server())
-    early: list[RuntimeError] = []
+    early: list[BatchNotSentError] = []
 
     async with client().batch() as batch:
         add = batch.call("A.add", [3, 5])
-        try:
-            await add
-        except RuntimeError as error:
-            early.append(error)
+        for wait in (lambda: add, lambda: asyncio.gather(add), lambda: asyncio.wait_for(add, 1)):
+            try:
+                await wait()
+            except BatchNotSentError as error:
+                early.append(error)
 
-    assert [str(e) for e in early] == [
+    assert [str(e) for e in early] == 3 * [
         "a batched call's result is awaited inside its `async with` block; "
-        "the batch is only sent when the block exits"
+        "results resolve when the block exits"
     ]
     assert await add == 8
     assert route.call_count == 1

@@ -5,52 +5,29 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# Every error class is exported; errors.py is light, so it loads at once.
+from pirsonal_async import errors as _errors
+from pirsonal_async.errors import *  # noqa: F403
+
 if TYPE_CHECKING:
     from pirsonal_async.client import PirsonalClient
-    from pirsonal_async.errors import (
-        AuthError,
-        ConflictError,
-        HttpStatusError,
-        InvalidInputError,
-        JsonRpcError,
-        LimitError,
-        NotFoundError,
-        PirsonalAsyncError,
-        PirsonalError,
-        PirsonalServerError,
-        ProtocolError,
-        RequestValidationError,
-        RpcError,
-        TransportError,
-    )
     from pirsonal_async.generated import DecodeError, UnknownEnumValue
     from pirsonal_async.retry import NO_RETRY, RetryPolicy
     from pirsonal_async.rpc import RpcClient
+    from pirsonal_async.uploads import UploadSourceChanged
     from pirsonal_async.waiting import RenderFailedError, VideoWaiters, WaitPolicy
     from pirsonal_async.webhooks import WebhookError, parse_webhook, webhook_app
 
 __all__ = [
+    *_errors.__all__,
     "NO_RETRY",
-    "AuthError",
-    "ConflictError",
     "DecodeError",
-    "HttpStatusError",
-    "InvalidInputError",
-    "JsonRpcError",
-    "LimitError",
-    "NotFoundError",
-    "PirsonalAsyncError",
     "PirsonalClient",
-    "PirsonalError",
-    "PirsonalServerError",
-    "ProtocolError",
     "RenderFailedError",
-    "RequestValidationError",
     "RetryPolicy",
     "RpcClient",
-    "RpcError",
-    "TransportError",
     "UnknownEnumValue",
+    "UploadSourceChanged",
     "VideoWaiters",
     "WaitPolicy",
     "WebhookError",
@@ -61,7 +38,7 @@ __all__ = [
 # Exports are imported on first use, so that importing a submodule (the code generator uses
 # the RPC layer; the pytest plugin loads in every test run) never loads the generated bindings
 # it may be about to rewrite. The modules that define them, lightest first:
-_DEFINED_IN = ("errors", "retry", "rpc", "generated", "waiting", "webhooks", "client")
+_DEFINED_IN = ("retry", "rpc", "generated", "uploads", "waiting", "webhooks", "client")
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,15 @@ from urllib.parse import urlsplit
 from attrs import frozen
 
 from pirsonal_async._redact import Redactor
-from pirsonal_async.client import DEFAULT_BASE_URL, PirsonalClient, bundled_contract
+from pirsonal_async.client import (
+    DEFAULT_BASE_URL,
+    ENV_ACCOUNT_ID,
+    ENV_ACCOUNT_SECRET,
+    ENV_BASE_URL,
+    ENV_TEMPLATE_SECRET,
+    PirsonalClient,
+    bundled_contract,
+)
 from pirsonal_async.contract import Function
 from pirsonal_async.errors import RequestValidationError
 from pirsonal_async.generated import Media, Video
@@ -29,10 +37,6 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a tool that SIGPIPE ended
 
-ENV_BASE_URL = "PIRSONAL_BASE_URL"
-ENV_ACCOUNT_ID = "PIRSONAL_ACCOUNT_ID"
-ENV_ACCOUNT_SECRET = "PIRSONAL_ACCOUNT_SECRET"
-ENV_TEMPLATE_SECRET = "PIRSONAL_TEMPLATE_SECRET"
 ENV_WEBHOOK_TOKEN = "PIRSONAL_WEBHOOK_TOKEN"
 _SECRET_ENV = (ENV_ACCOUNT_SECRET, ENV_TEMPLATE_SECRET, ENV_WEBHOOK_TOKEN)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import functools
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from types import TracebackType
+from types import EllipsisType, TracebackType
 
 import httpx
 
+from pirsonal_async._http import TimeoutTypes
 from pirsonal_async.contract import Contract
-from pirsonal_async.errors import RequestValidationError
+from pirsonal_async.errors import ConfigurationError, RequestValidationError
 from pirsonal_async.generated import CONTRACT, Media, SezionAPI, Video
 from pirsonal_async.retry import RetryPolicy
 from pirsonal_async.rpc import DEFAULT_RETRY, DEFAULT_TIMEOUT, RpcClient
@@ -18,12 +21,24 @@ from pirsonal_async.uploads import Progress, UploadSource, upload_media
 from pirsonal_async.waiting import DEFAULT_WAIT, VideoWaiters, WaitPolicy, wait_for_video
 
 DEFAULT_BASE_URL = "https://app.pirsonal.com"
+# Where a client and the CLI find what they are not given.
+ENV_BASE_URL = "PIRSONAL_BASE_URL"
+ENV_ACCOUNT_ID = "PIRSONAL_ACCOUNT_ID"
+ENV_ACCOUNT_SECRET = "PIRSONAL_ACCOUNT_SECRET"
+ENV_TEMPLATE_SECRET = "PIRSONAL_TEMPLATE_SECRET"
 
 
 @functools.cache
 def bundled_contract() -> Contract:
     """The contract the bindings were generated from, compiled once per process."""
     return Contract(CONTRACT)
+
+
+def _from_env(given: str | None, variable: str, what: str) -> str:
+    value = given if given is not None else os.environ.get(variable)
+    if not value:
+        raise ConfigurationError(f"no {what}: pass it, or set ${variable}")
+    return value
 
 
 class PirsonalClient(SezionAPI):
@@ -33,27 +48,42 @@ class PirsonalClient(SezionAPI):
     client.template_list()`); `batch()` groups calls into one HTTP request and `upload_media()`
     streams a file to the account's storage. With `validate`, arguments are checked against the
     contract before sending (a wrong value raises `RequestValidationError` naming the parameter
-    and path, and nothing is sent; a plain wire value that fits, such as `"inactive"` for a
-    `TemplateStatus`, is accepted) and results after receiving (unknown keys and enum values in
+    and path, and nothing is sent) and results after receiving (unknown keys and enum values in
     results are allowed unless `strict`; an unknown enum value decodes to `UnknownEnumValue`).
     With `validate=False`, arguments are sent as given.
+
+    Credentials not passed are read from `$PIRSONAL_ACCOUNT_ID` and
+    `$PIRSONAL_ACCOUNT_SECRET` (a missing one raises `ConfigurationError` naming it), and the
+    base URL from `$PIRSONAL_BASE_URL` (else the production API). Explicit arguments win.
+
+    Requests go through aiohttp's connection pool (up to 100 connections), owned by the client
+    and closed by `aclose()`; pass `http_client=httpx.AsyncClient(...)` to send through httpx
+    instead (it stays yours to configure and close). `timeout` bounds each attempt: seconds for
+    the whole attempt, or an `httpx.Timeout` whose connect and read limits apply and whose
+    largest value bounds the attempt. `headers` are sent with every request (a `User-Agent`
+    given there replaces the library's `pirsonal-async/<version> ...`).
     """
 
     def __init__(
         self,
-        account_id: str,
-        account_secret: str,
+        account_id: str | None = None,
+        account_secret: str | None = None,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         http_client: httpx.AsyncClient | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
         validate: bool = True,
         strict: bool = False,
         log_bodies: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        credentials = {
+            "accountID": _from_env(account_id, ENV_ACCOUNT_ID, "account ID"),
+            "accountSecret": _from_env(account_secret, ENV_ACCOUNT_SECRET, "account secret"),
+        }
         self._init(
-            {"accountID": account_id, "accountSecret": account_secret},
+            credentials,
             base_url=base_url,
             http_client=http_client,
             timeout=timeout,
@@ -61,6 +91,7 @@ class PirsonalClient(SezionAPI):
             validate=validate,
             strict=strict,
             log_bodies=log_bodies,
+            headers=headers,
         )
 
     @classmethod
@@ -70,13 +101,14 @@ class PirsonalClient(SezionAPI):
         template_id: str,
         template_secret: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         http_client: httpx.AsyncClient | None = None,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
         validate: bool = True,
         strict: bool = False,
         log_bodies: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> PirsonalClient:
         """A session scoped to one template: it can create that template's videos and upload
         their media (deleted once the video is generated) without the account secret."""
@@ -90,6 +122,7 @@ class PirsonalClient(SezionAPI):
             validate=validate,
             strict=strict,
             log_bodies=log_bodies,
+            headers=headers,
         )
         return client
 
@@ -97,17 +130,20 @@ class PirsonalClient(SezionAPI):
         self,
         credentials: dict[str, str],
         *,
-        base_url: str,
+        base_url: str | None,
         http_client: httpx.AsyncClient | None,
-        timeout: httpx.Timeout,
+        timeout: TimeoutTypes,
         retry: RetryPolicy,
         validate: bool,
         strict: bool,
         log_bodies: bool,
+        headers: Mapping[str, str] | None,
     ) -> None:
         self._credentials = credentials
+        base_url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         self._base_url = base_url.rstrip("/")
         self._retry = retry
+        self._timeout = timeout
         self.rpc = RpcClient(
             f"{self._base_url}/api",
             params=credentials,
@@ -118,17 +154,41 @@ class PirsonalClient(SezionAPI):
             strict=strict,
             timeout=timeout,
             retry=retry,
+            headers=headers,
             log_bodies=log_bodies,
         )
         super().__init__(self.rpc)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | EllipsisType = ...,
+        retry: RetryPolicy | EllipsisType = ...,
+    ) -> PirsonalClient:
+        """A client for the same account and connection pool with another `timeout` or
+        `retry`, for one slow or critical call site::
+
+            await client.with_options(timeout=120.0).template_video_new(template_id, video)
+
+        Closing it leaves the pool open: the original client owns it.
+        """
+        sibling = copy.copy(self)
+        sibling.rpc = self.rpc.with_options(timeout=timeout, retry=retry)
+        if timeout is not ...:
+            sibling._timeout = timeout
+        if retry is not ...:
+            sibling._retry = retry
+        SezionAPI.__init__(sibling, sibling.rpc)
+        return sibling
 
     def __repr__(self) -> str:
         scope = (
             f", template_id={self._credentials['templateID']!r}" if self.is_template_scoped else ""
         )
+        base_url = self.rpc.redactor(self._base_url)
         return (
             f"PirsonalClient(account_id={self._credentials['accountID']!r}{scope}, "
-            f"base_url={self._base_url!r})"
+            f"base_url={base_url!r})"
         )
 
     @property
@@ -147,7 +207,8 @@ class PirsonalClient(SezionAPI):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Closes the connection pool, unless it was passed in as `http_client`."""
+        """Closes the connection pool, unless it was passed in as `http_client` or this client
+        came from `with_options`. Calls made after this raise `ClientClosedError`."""
         await self.rpc.aclose()
 
     @asynccontextmanager
@@ -176,6 +237,7 @@ class PirsonalClient(SezionAPI):
         The media goes to the account's storage, or, given `template_id` and `template_secret`
         (or on a template-scoped client), is a per-video upload deleted once the video is made.
         """
+        self.rpc.ensure_open()
         query = dict(self._credentials)
         if (template_id is None) != (template_secret is None):
             raise RequestValidationError(
@@ -188,7 +250,7 @@ class PirsonalClient(SezionAPI):
                 "templateSecret": template_secret,
             }
         return await upload_media(
-            self.rpc.http_client,
+            self.rpc.engine,
             f"{self._base_url}/api/upload",
             query,
             source,
@@ -198,6 +260,8 @@ class PirsonalClient(SezionAPI):
             size=size,
             progress=progress,
             retry=self._retry,
+            timeout=self._timeout,
+            headers=self.rpc.headers,
         )
 
     @functools.cached_property

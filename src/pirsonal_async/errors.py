@@ -65,6 +65,22 @@ class RequestValidationError(PirsonalAsyncError):
         self.reason = reason
 
 
+class ConfigurationError(PirsonalAsyncError, ValueError):
+    """A client was made without a setting it needs (names the argument and the variable)."""
+
+
+class ClientClosedError(PirsonalAsyncError, RuntimeError):
+    """The client was used after `aclose()` (or its `async with` block ended); make a new one."""
+
+
+class BatchNotSentError(PirsonalAsyncError, RuntimeError):
+    """A batched call's result was awaited inside its `async with` block.
+
+    A batch is sent when its block exits, so its results resolve only then: await them after
+    the block.
+    """
+
+
 class TransportError(PirsonalAsyncError):
     """The HTTP exchange failed (connect, read, write, timeout, HTTP status).
 
@@ -443,3 +459,11 @@ def error_from_reply(code: int | None, message: str, data: Any, method: str | No
         else:
             cls = PirsonalError
     return cls(code, message, data=data, method=method)
+
+
+# Every error class, for `from pirsonal_async import VideoNotFound` and friends.
+__all__ = sorted(
+    name
+    for name, value in list(globals().items())
+    if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == __name__
+)

@@ -3,40 +3,66 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import enum
+import ipaddress
 import itertools
 import logging
+import platform
 import random as random_module
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
-from types import TracebackType
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from importlib import metadata
+from types import EllipsisType, TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
-from attrs import frozen
 
+from pirsonal_async._aiohttp import AiohttpEngine
 from pirsonal_async._envelope import encode, match_replies, parse_body, to_request, to_result
-from pirsonal_async._http import http_failure, read_at_most
+from pirsonal_async._http import (
+    Body,
+    Deadline,
+    Engine,
+    Post,
+    Reply,
+    Sleep,
+    TimeoutTypes,
+    send,
+    status_error,
+)
+from pirsonal_async._httpx import HttpxEngine
 from pirsonal_async._redact import Redactor, guard_logs, is_secret_name, unguard_logs
 from pirsonal_async.contract import IDL_METHOD, Contract
 from pirsonal_async.errors import (
-    HttpStatusError,
+    BatchNotSentError,
+    ClientClosedError,
     PirsonalAsyncError,
     ProtocolError,
     RpcError,
-    TransportError,
 )
-from pirsonal_async.retry import Failure, HttpStatus, Outcome, RetryPolicy, parse_retry_after
+from pirsonal_async.retry import RetryPolicy
 
 T = TypeVar("T")
-Sleep = Callable[[float], Awaitable[None]]
 
 logger = logging.getLogger("pirsonal_async")
+# An application that configured no logging sees nothing from the library on stderr.
+logger.addHandler(logging.NullHandler())
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_RETRY = RetryPolicy()
 DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+
+
+def _user_agent() -> str:
+    try:
+        version = metadata.version("pirsonal-async")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        version = "0+unknown"
+    return f"pirsonal-async/{version} python/{platform.python_version()}"
+
+
+USER_AGENT = _user_agent()
 _HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 # How much of a non-200 body is read, for the error's excerpt.
 _ERROR_BODY_BYTES = 8192
@@ -47,28 +73,6 @@ def _identity(value: Any) -> Any:
     return value
 
 
-@frozen
-class _Response:
-    status: int
-    reason: str
-    retry_after: str | None
-    content: bytes
-    complete: bool
-
-
-@frozen
-class _Failed:
-    """An attempt that failed; `outcome` is None when it must not be retried.
-
-    `outcome_unknown` is for a failed exchange only: an `HttpStatus` outcome leaves it to the
-    `HttpStatusError` made from the status.
-    """
-
-    outcome: Outcome | None
-    description: str
-    outcome_unknown: bool = False
-
-
 class RpcClient:
     """A Barrister JSON-RPC 2.0 client for one endpoint.
 
@@ -76,10 +80,14 @@ class RpcClient:
     name contains "secret", "password" or "token" (any case), and every value in `secrets`, is
     kept out of logs, reprs and errors. With a `contract` (a `Contract` or its IDL JSON list),
     params are checked before sending and results after receiving; unknown keys and enum values
-    in results are allowed unless `strict`. Request ids are "1", "2", ... per client. `sleep`
-    and `random` are the retry delay's sleep and jitter source (replace them in tests). An
-    `http_client` passed in is used as is and left open by `aclose()`; otherwise the client owns
-    one.
+    in results are allowed unless `strict`. Request ids are "1", "2", ... per client.
+
+    Requests go through aiohttp, or through `http_client` when one is passed (it is used as is
+    and left open by `aclose()`). `timeout` bounds each attempt: a number of seconds for the
+    whole attempt, or an `httpx.Timeout` (its connect and read limits apply, and the attempt
+    is bounded by the largest of its values). `headers` are sent with every request (a
+    `User-Agent` given there wins over the library's). `sleep` and `random` are the retry
+    delay's sleep and jitter source (replace them in tests).
     """
 
     def __init__(
@@ -93,8 +101,9 @@ class RpcClient:
         validate_requests: bool = True,
         validate_responses: bool = True,
         strict: bool = False,
-        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retry: RetryPolicy = DEFAULT_RETRY,
+        headers: Mapping[str, str] | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         log_bodies: bool = False,
         sleep: Sleep = asyncio.sleep,
@@ -107,6 +116,7 @@ class RpcClient:
         base = self._parse_url(url)
         if max_response_bytes < 1:
             raise ValueError(f"max_response_bytes must be >= 1, got {max_response_bytes}")
+        self._deadline = Deadline.of(timeout)
         in_url = [value for name, value in base.params.items() if is_secret_name(name)]
         self._redactor.add([*in_url, base.password or ""])
         # httpx logs `self._url`, whose query it has percent-encoded whole: the log filter
@@ -114,21 +124,28 @@ class RpcClient:
         self._guarded = explicit
         guard_logs(self._guarded)
         self._url = base.copy_merge_params(query)
-        self._owns_http = http_client is None
-        self._http = httpx.AsyncClient(timeout=timeout) if http_client is None else http_client
+        self._url_text = str(self._url)
+        self._engine: Engine
+        if http_client is None:
+            # A loopback server (a sandbox, a test) is never reached through a proxy.
+            self._engine = AiohttpEngine(trust_env=not _is_loopback(base.host))
+        else:
+            self._engine = HttpxEngine(http_client)
+        self._owns_engine = True
+        self._headers = {"User-Agent": USER_AGENT, **_HEADERS, **(headers or {})}
         if isinstance(contract, list):
             contract = Contract(contract)
         self.contract: Contract | None = contract
         self._request_contract = contract if validate_requests else None
         self._response_contract = contract if validate_responses else None
         self._strict = strict
-        self._timeout = timeout
         self._retry = retry
         self._max_response_bytes = max_response_bytes
         self._log_bodies = log_bodies
         self._sleep = sleep
         self._random = random
         self._ids = itertools.count(1)
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"RpcClient({self._redactor(str(self._url))!r})"
@@ -145,9 +162,40 @@ class RpcClient:
         return parsed
 
     @property
-    def http_client(self) -> httpx.AsyncClient:
-        """The pooled httpx client every request goes through (shared with uploads)."""
-        return self._http
+    def engine(self) -> Engine:
+        """What sends this client's requests (shared with uploads and `with_options` copies)."""
+        return self._engine
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The headers sent with every request."""
+        return self._headers
+
+    @property
+    def redactor(self) -> Redactor:
+        """Masks this client's secrets in text."""
+        return self._redactor
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed or getattr(self._engine, "closed", False)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | EllipsisType = ...,
+        retry: RetryPolicy | EllipsisType = ...,
+    ) -> RpcClient:
+        """A client for the same endpoint and connection pool with other options; closing it
+        leaves the pool open (the original client owns it)."""
+        sibling = copy.copy(self)
+        sibling._owns_engine = False
+        sibling._guarded = []  # the original registered the secrets with the log filter
+        if timeout is not ...:
+            sibling._deadline = Deadline.of(timeout)
+        if retry is not ...:
+            sibling._retry = retry
+        return sibling
 
     async def __aenter__(self) -> RpcClient:
         return self
@@ -161,11 +209,20 @@ class RpcClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Closes the httpx client if this client created it; unregisters its log secrets."""
+        """Closes the connection pool if this client opened it; unregisters its log secrets.
+
+        An `http_client` passed in is left open. Calls made after this raise
+        `ClientClosedError`."""
         unguard_logs(self._guarded)
         self._guarded = []
-        if self._owns_http:
-            await self._http.aclose()
+        self._closed = True
+        if self._owns_engine:
+            await self._engine.aclose()
+
+    def ensure_open(self) -> None:
+        """Raises `ClientClosedError` once the client (or the pool it shares) is closed."""
+        if self.is_closed:
+            raise ClientClosedError("the client is closed; make a new one")
 
     async def call(self, method: str, params: list[Any] | None = None) -> Any:
         """Calls `Interface.function` with positional params; returns the JSON result."""
@@ -173,12 +230,13 @@ class RpcClient:
 
     async def request(self, method: str, params: list[Any], decode: Callable[[Any], T]) -> T:
         """The `Caller` protocol: calls now and returns `decode(result)`."""
+        self.ensure_open()
         request_id = str(next(self._ids))
         envelope = to_request(method, params, request_id, self._request_contract, self._redactor)
         body = encode(envelope)
         started = time.perf_counter()
         try:
-            reply_body = await self._exchange(body, (method,), method)
+            reply_body = await self._exchange(body, method, method)
             reply = parse_body(reply_body, method, self._redactor)
             result = to_result(
                 reply,
@@ -192,11 +250,13 @@ class RpcClient:
         except PirsonalAsyncError as error:
             self._log_failure(f"{method} id={request_id}", started, error)
             raise
-        logger.debug("%s id=%s ok in %.1f ms", method, request_id, _elapsed_ms(started))
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s id=%s ok in %.1f ms", method, request_id, _elapsed_ms(started))
         return value
 
     def batch(self) -> Batch:
         """Calls queued on the batch go out as one HTTP request when its `async with` exits."""
+        self.ensure_open()
         return Batch(self)
 
     async def fetch_contract(self) -> list[Any]:
@@ -216,6 +276,7 @@ class RpcClient:
         body = b"[" + b",".join(call.body for call in calls) + b"]"
         started = time.perf_counter()
         try:
+            self.ensure_open()
             reply_body = await self._exchange(body, [call.method for call in calls], None)
             replies = parse_body(reply_body, None, self._redactor)
             paired, unmatched = match_replies(
@@ -264,99 +325,56 @@ class RpcClient:
         # Raised outside the except block: the decoder's error is not chained.
         raise ProtocolError(f"cannot decode the result: {problem}", method=method)
 
-    async def _exchange(self, body: bytes, methods: Sequence[str], method: str | None) -> bytes:
+    async def _exchange(
+        self, body: bytes, methods: str | Sequence[str], method: str | None
+    ) -> bytes:
         """Posts the body, retrying as the policy allows; returns the 200 reply's body.
 
         `methods` decide what may be retried; `method` names the call in errors (None: a batch).
         """
         if self._log_bodies and logger.isEnabledFor(logging.DEBUG):
             logger.debug("request body: %s", self._redactor.excerpt(body, _LOGGED_BODY_CHARS))
-        attempt = 1
-        while True:
-            response = await self._post(body)
-            if isinstance(response, _Response) and response.status == 200:
-                return self._accept(response, method)
-            failed = response if isinstance(response, _Failed) else self._status_failure(response)
-            delay = None
-            if failed.outcome is not None:
-                delay = self._retry.delay(methods, attempt, failed.outcome, self._random())
-            if delay is None:
-                raise _transport_error(failed, method, attempt)
-            logger.warning(
-                "%s: %s; retrying in %.2f s (attempt %d of %d)",
-                method or "batch",
-                failed.description,
-                delay,
-                attempt + 1,
-                self._retry.max_attempts,
-            )
-            await self._sleep(delay)
-            attempt += 1
+        post = Post(
+            self._url_text,
+            self._headers,
+            Body(len(body), data=body),
+            self._deadline,
+            self._max_response_bytes,
+            _ERROR_BODY_BYTES,
+        )
+        reply, attempts = await send(
+            self._engine,
+            post,
+            methods=methods,
+            label=method,
+            retry=self._retry,
+            sleep=self._sleep,
+            random=self._random,
+            redact=self._redactor,
+        )
+        if reply.status != 200:
+            raise status_error(reply, self._redactor.excerpt(reply.content), method, attempts)
+        return self._accept(reply, method)
 
-    def _accept(self, response: _Response, method: str | None) -> bytes:
+    def _accept(self, reply: Reply, method: str | None) -> bytes:
         if self._log_bodies and logger.isEnabledFor(logging.DEBUG):
-            shown = self._redactor.excerpt(response.content, _LOGGED_BODY_CHARS)
+            shown = self._redactor.excerpt(reply.content, _LOGGED_BODY_CHARS)
             logger.debug("reply body: %s", shown)
-        if not response.complete:
+        if not reply.complete:
             limit = self._max_response_bytes
             raise ProtocolError(f"reply is larger than {limit} bytes", method=method)
-        return response.content
-
-    def _status_failure(self, response: _Response) -> _Failed:
-        retry_after = parse_retry_after(response.retry_after, datetime.now(timezone.utc))
-        excerpt = self._redactor.excerpt(response.content)
-        return _Failed(
-            HttpStatus(response.status, retry_after),
-            f"HTTP {response.status} {response.reason}" + (f": {excerpt}" if excerpt else ""),
-        )
-
-    async def _post(self, body: bytes) -> _Response | _Failed:
-        """The one place that talks to httpx; its errors come back as values, redacted."""
-        try:
-            async with self._http.stream(
-                "POST", self._url, content=body, headers=_HEADERS, timeout=self._timeout
-            ) as response:
-                limit = self._max_response_bytes
-                if response.status_code != 200:
-                    limit = _ERROR_BODY_BYTES
-                content, complete = await read_at_most(response, limit)
-                return _Response(
-                    response.status_code,
-                    response.reason_phrase,
-                    response.headers.get("retry-after"),
-                    content,
-                    complete,
-                )
-        except httpx.HTTPError as error:
-            failure = http_failure(error, self._redactor)
-            unknown = failure.kind is not Failure.NOT_SENT and not failure.never_sent
-            return _Failed(failure.kind, failure.description, outcome_unknown=unknown)
+        return reply.content
 
     def _log_failure(self, label: str, started: float, error: Exception) -> None:
         level = logging.INFO if isinstance(error, RpcError) else logging.WARNING
         logger.log(level, "%s failed in %.1f ms: %s", label, _elapsed_ms(started), error)
 
 
-def _transport_error(failed: _Failed, method: str | None, attempts: int) -> TransportError:
-    tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-    if isinstance(failed.outcome, HttpStatus):
-        return HttpStatusError(
-            failed.description + tries,
-            method=method,
-            status=failed.outcome.status,
-            retry_after=failed.outcome.retry_after,
-            attempts=attempts,
-        )
-    if failed.outcome_unknown:
-        consequence = "the request may have reached the server: its outcome is unknown"
-    else:
-        consequence = "the request was not sent"
-    return TransportError(
-        f"{failed.description}{tries}; {consequence}",
-        method=method,
-        outcome_unknown=failed.outcome_unknown,
-        attempts=attempts,
-    )
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _idl_list(result: Any) -> list[Any]:
@@ -390,24 +408,32 @@ class _Queued(Generic[T]):
 
 
 class BatchFuture(asyncio.Future[T]):
-    """The result of a batched call: an asyncio future that refuses to be awaited too early.
+    """The result of a batched call: an asyncio future that refuses to be waited on too early.
 
-    Awaiting it inside the batch's `async with` block would wait forever, since the batch is
-    only sent at the block's exit, so that raises RuntimeError instead. Only a direct `await`
-    is caught: `asyncio.gather(future)` inside the block still waits forever.
+    The batch is only sent when its `async with` block exits, so waiting on a result inside
+    the block (with `await`, `asyncio.gather`, `asyncio.wait`, ...) would wait forever: it
+    raises `BatchNotSentError` at once instead.
     """
 
     def __init__(self, batch: Batch, *, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop=loop)
         self._batch = batch
 
-    def __await__(self) -> Generator[Any, None, T]:
+    def _refuse_while_open(self) -> None:
         if not self.done() and self._batch.is_open:
-            raise RuntimeError(
+            raise BatchNotSentError(
                 "a batched call's result is awaited inside its `async with` block; "
-                "the batch is only sent when the block exits"
+                "results resolve when the block exits"
             )
+
+    def __await__(self) -> Generator[Any, None, T]:
+        self._refuse_while_open()
         return super().__await__()
+
+    def add_done_callback(self, fn: Any, *, context: Any = None) -> None:
+        # How asyncio.gather, wait and wait_for wait on a future.
+        self._refuse_while_open()
+        super().add_done_callback(fn, context=context)
 
 
 class _BatchState(enum.Enum):

@@ -42,7 +42,6 @@ import pytest
 
 from pirsonal_async.client import DEFAULT_BASE_URL, PirsonalClient
 from pirsonal_async.generated.contract import CONTRACT
-from pirsonal_async.rpc import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     import respx
@@ -116,16 +115,12 @@ async def pirsonal_sandbox(
 @async_fixture
 async def pirsonal_client(pirsonal_sandbox: Sandbox) -> AsyncIterator[PirsonalClient]:
     """A `PirsonalClient` for the `pirsonal_sandbox` account, closed after the test."""
-    # trust_env=False: the sandbox is on loopback, which an HTTP_PROXY would not reach.
-    async with (
-        httpx.AsyncClient(trust_env=False, timeout=DEFAULT_TIMEOUT) as http,
-        PirsonalClient(
-            pirsonal_sandbox.account_id,
-            pirsonal_sandbox.account_secret,
-            base_url=pirsonal_sandbox.base_url,
-            http_client=http,
-        ) as client,
-    ):
+    # A loopback base URL never goes through an environment proxy.
+    async with PirsonalClient(
+        pirsonal_sandbox.account_id,
+        pirsonal_sandbox.account_secret,
+        base_url=pirsonal_sandbox.base_url,
+    ) as client:
         yield client
 
 

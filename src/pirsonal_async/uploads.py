@@ -50,22 +50,21 @@ from typing import IO, Any
 from urllib.parse import quote
 
 import httpx
-from attrs import frozen
 
 from pirsonal_async._envelope import decode_error
-from pirsonal_async._http import HttpFailure, http_failure, read_at_most
+from pirsonal_async._http import Body, Deadline, Engine, Post, Reply, Sleep, TimeoutTypes, send
+from pirsonal_async._httpx import HttpxEngine
 from pirsonal_async._redact import Redactor
 from pirsonal_async.errors import (
     HttpStatusError,
     ProtocolError,
     RequestValidationError,
     RpcError,
-    TransportError,
 )
 from pirsonal_async.generated import DecodeError
 from pirsonal_async.generated.types import Media
-from pirsonal_async.retry import Failure, RetryPolicy
-from pirsonal_async.rpc import DEFAULT_RETRY, Sleep
+from pirsonal_async.retry import RetryPolicy
+from pirsonal_async.rpc import DEFAULT_RETRY, DEFAULT_TIMEOUT, USER_AGENT
 
 __all__ = [
     "CHUNK_SIZE",
@@ -123,7 +122,7 @@ def _changed(reason: str) -> UploadSourceChanged:
 
 
 async def upload_media(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | Engine,
     url: str,
     query: Mapping[str, str],
     source: UploadSource,
@@ -134,6 +133,8 @@ async def upload_media(
     size: int | None = None,
     progress: Progress | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
+    timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+    headers: Mapping[str, str] | None = None,
     sleep: Sleep = asyncio.sleep,
     random: Callable[[], float] = random_module.random,
 ) -> Media:
@@ -145,27 +146,48 @@ async def upload_media(
     objects, and is checked against paths, bytes and seekable files. A path also gives the
     default `filename` (pass `filename=""` to send none), and the file name gives the default
     `content_type`. A file object is read from its current position. Opening a path raises
-    `OSError` as `open()` does. A connection that fails before the source is read is retried as
-    `retry` allows; `sleep` and `random` are the delay's sleep and jitter source.
+    `OSError` as `open()` does, in a worker thread (a FIFO or a slow disk never blocks the
+    event loop). A connection that fails before the source is read is retried as `retry`
+    allows; `sleep` and `random` are the delay's sleep and jitter source. `http` is an
+    `httpx.AsyncClient` or the engine of a client (`PirsonalClient.rpc.engine`). Of `timeout`,
+    the connect and read limits apply, not a bound on the whole attempt: a large file takes as
+    long as the link needs. `headers` are added to the request (the upload's own win).
 
     Raises `RequestValidationError` (nothing sent), `UploadSourceChanged`, `TransportError`
     (`HttpStatusError` for a status other than 200), `ProtocolError`, or the `PirsonalError`
     matching the server's error code (e.g. 1020 Invalid Content-Type, 2001 Stored medias size
     limit reached).
     """
-    body = _open_source(source, size)
+    source_ = await _open_source(source, size)
     try:
-        name = body.name if filename is None else filename
-        headers = _upload_headers(
-            content_type=content_type, size=body.size, filename=name, description=description
+        name = source_.name if filename is None else filename
+        upload_headers = _upload_headers(
+            content_type=content_type, size=source_.size, filename=name, description=description
         )
-        # httpx logs the URL with the secrets percent-encoded: the log filter masks them by
-        # name. Errors quote them in other spellings, so those are masked by value.
+        # The log filter masks the secrets in URLs by their name; errors quote them in other
+        # spellings, so those are masked by value.
         redact = Redactor(query[key] for key in _SECRET_PARAMS if query.get(key))
-        request = _UploadRequest(http, url, query, headers, body, progress, redact)
-        reply = await _send(request, retry, sleep, random)
+        post = Post(
+            str(httpx.URL(url).copy_merge_params(dict(query))),
+            {"User-Agent": USER_AGENT, **(headers or {}), **upload_headers},
+            Body(source_.size, stream=lambda: _stream(source_, progress)),
+            Deadline.of(timeout).without_total(),
+            _MAX_REPLY_BYTES,
+            _MAX_REPLY_BYTES,
+        )
+        engine = HttpxEngine(http) if isinstance(http, httpx.AsyncClient) else http
+        reply, _ = await send(
+            engine,
+            post,
+            methods=_METHOD,
+            label=_METHOD,
+            retry=retry,
+            sleep=sleep,
+            random=random,
+            redact=redact,
+        )
     finally:
-        body.close()
+        source_.close()
     return _decode_reply(reply, redact)
 
 
@@ -188,14 +210,13 @@ class _Source:
         self.read_chunks = read_chunks
         self.name = name
         self.close = close
-        self.touched = False  # set once a chunk was read: from then on a retry could differ
 
 
-def _open_source(source: UploadSource, size: int | None) -> _Source:
+async def _open_source(source: UploadSource, size: int | None) -> _Source:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _bytes_source(memoryview(source).cast("B"), size)
     if isinstance(source, (str, os.PathLike)):
-        return _path_source(os.fspath(source), size)
+        return await asyncio.to_thread(_path_source, os.fspath(source), size)
     if isinstance(source, io.TextIOBase):
         raise _invalid("source", "a text-mode file; open the file in binary mode")
     if isinstance(source, AsyncIterable):
@@ -223,14 +244,18 @@ def _bytes_source(view: memoryview, size: int | None) -> _Source:
 
 
 def _path_source(path: str | bytes, size: int | None) -> _Source:
-    file = open(path, "rb")  # noqa: SIM115 (closed by _Source.close after the upload)
+    # Opened without blocking: a FIFO with no writer would otherwise hold the thread forever.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        info = os.fstat(file.fileno())
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise _invalid("source", f"{os.fsdecode(path)!r} is not a regular file")
         _check_declared_size(size, info.st_size, "the file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        file = os.fdopen(fd, "rb")
     except BaseException:
-        file.close()
+        os.close(fd)
         raise
     return _Source(
         info.st_size,
@@ -335,73 +360,6 @@ def _reject_controls(value: str, field: str) -> None:
             raise _invalid(field, f"control character {char!r} at index {index} is not allowed")
 
 
-@frozen
-class _UploadRequest:
-    """Everything one POST of the upload needs; each send streams `body` afresh."""
-
-    http: httpx.AsyncClient
-    url: str
-    query: Mapping[str, str]
-    headers: dict[str, str]
-    body: _Source
-    progress: Progress | None
-    redact: Redactor
-
-
-@frozen
-class _Reply:
-    status: int
-    content: bytes
-    complete: bool  # False when the reply was longer than _MAX_REPLY_BYTES
-
-
-async def _send(
-    request: _UploadRequest, retry: RetryPolicy, sleep: Sleep, random: Callable[[], float]
-) -> _Reply:
-    attempt = 1
-    while True:
-        result = await _post(request)
-        if isinstance(result, _Reply):
-            return result
-        delay = None
-        # Once a byte of the source was read, a retry could send different bytes.
-        if result.kind is Failure.NOT_SENT and not request.body.touched:
-            delay = retry.delay(_METHOD, attempt, Failure.NOT_SENT, random())
-        if delay is None:
-            raise TransportError(
-                f"upload failed: {result.description}",
-                method=_METHOD,
-                outcome_unknown=request.body.touched and not result.never_sent,
-                attempts=attempt,
-            )
-        logger.warning(
-            "%s: %s; retrying in %.2f s (attempt %d of %d)",
-            _METHOD,
-            result.description,
-            delay,
-            attempt + 1,
-            retry.max_attempts,
-        )
-        await sleep(delay)
-        attempt += 1
-
-
-async def _post(request: _UploadRequest) -> _Reply | HttpFailure:
-    """The one place that talks to httpx; its errors come back as values, redacted."""
-    try:
-        async with request.http.stream(
-            "POST",
-            request.url,
-            params=dict(request.query),
-            headers=request.headers,
-            content=_stream(request.body, request.progress),
-        ) as response:
-            content, complete = await read_at_most(response, _MAX_REPLY_BYTES)
-            return _Reply(response.status_code, content, complete)
-    except httpx.HTTPError as error:
-        return http_failure(error, request.redact)
-
-
 async def _stream(body: _Source, progress: Progress | None) -> AsyncIterator[bytes]:
     """The source's bytes, exactly `body.size` of them, or an `UploadSourceChanged` error.
 
@@ -410,7 +368,6 @@ async def _stream(body: _Source, progress: Progress | None) -> AsyncIterator[byt
     """
     sent = 0
     held: bytes | None = None
-    body.touched = True
     # A progress callback may change the source (a file still being written): with one, chunks
     # are read one at a time, each after the report before it, so the size checks see the
     # change. Without one, nothing ties changes to the reads, so blocks are read ahead.
@@ -441,7 +398,7 @@ async def _report(progress: Progress | None, sent: int, total: int) -> None:
             await result
 
 
-def _decode_reply(reply: _Reply, redact: Redactor) -> Media:
+def _decode_reply(reply: Reply, redact: Redactor) -> Media:
     """The `{error, media}` reply as `Media`, or the error it carries.
 
     A Pirsonal error code wins over the HTTP status; otherwise a status other than 200 is an

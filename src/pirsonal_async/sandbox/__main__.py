@@ -9,7 +9,7 @@ import secrets
 import shlex
 import sys
 
-from pirsonal_async.cli import ENV_ACCOUNT_ID, ENV_ACCOUNT_SECRET, ENV_BASE_URL
+from pirsonal_async.client import ENV_ACCOUNT_ID, ENV_ACCOUNT_SECRET, ENV_BASE_URL
 from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
 from pirsonal_async.sandbox.chaos import ChaosSpec
 from pirsonal_async.sandbox.server import base_url, bind_socket, make_chaos, run_asgi
