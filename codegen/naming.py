@@ -51,6 +51,8 @@ STUB_BODY_NAMES = frozenset(
     {"str", "int", "float", "bool", "list", "Awaitable", "Caller", "_json", "_caller", "self"}
 )
 ENUM_BODY_NAMES = frozenset({"name", "value", "mro"})
+# Names that read like digits (pycodestyle E741-E743, which the project's ruff rules include).
+AMBIGUOUS = frozenset({"l", "O", "I"})
 
 _ACRONYM_END = re.compile(r"([A-Z]+)([A-Z][a-z])")
 _CAMEL_HUMP = re.compile(r"([a-z0-9])([A-Z])")
@@ -84,25 +86,26 @@ def unique_names(
 ) -> list[str]:
     """Escape each base with trailing underscores until it is neither reserved nor already taken.
 
-    Keywords are always reserved. Bases that are the IDL name unchanged (`natural`) and need no
-    escaping pick first, so they never lose their name to an escaped one; otherwise input order
-    decides, which keeps the result deterministic.
+    Keywords and `AMBIGUOUS` names are always reserved. Bases that are the IDL name unchanged
+    (`natural`) and need no escaping pick first, so they never lose their name to an escaped
+    one; otherwise input order decides, which keeps the result deterministic.
     """
     natural = natural if natural is not None else [True] * len(bases)
-    fits = [
-        natural[i] and base not in reserved and not keyword.iskeyword(base)
-        for i, base in enumerate(bases)
-    ]
+    fits = [natural[i] and not _unusable(base, reserved) for i, base in enumerate(bases)]
     order = sorted(range(len(bases)), key=lambda i: not fits[i])
     taken: set[str] = set()
     names = [""] * len(bases)
     for index in order:
         name = bases[index]
-        while name in reserved or name in taken or keyword.iskeyword(name):
+        while name in taken or _unusable(name, reserved):
             name += "_"
         taken.add(name)
         names[index] = name
     return names
+
+
+def _unusable(name: str, reserved: Collection[str]) -> bool:
+    return name in reserved or name in AMBIGUOUS or keyword.iskeyword(name)
 
 
 def type_names(wire_names: Sequence[str]) -> list[str]:

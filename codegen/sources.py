@@ -38,6 +38,8 @@ def load(source: str, *, timeout: float = 30.0) -> Source:
     if source.startswith(("http://", "https://")):
         return Source(_fetch(source, timeout), public_url(source))
     path = Path(source)
+    if path.suffix in (".idl", ".json") and path.is_dir():
+        raise SourceError(f"{source}: is a directory, not a {path.suffix} file")
     if path.suffix == ".idl":
         return Source(_parse_idl(path), path.name)
     if path.suffix == ".json":

@@ -297,6 +297,16 @@ def test_bad_file_sources_exit_2_without_traceback(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("name", ["x.idl", "x.json"])
+def test_a_directory_named_like_a_source_is_called_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    (tmp_path / name).mkdir()
+    status, out, err = run(["json", str(tmp_path / name)], capsys)
+    assert (status, out) == (2, "")
+    assert err == f"{tmp_path / name}: is a directory, not a {name[1:]} file\n"
+
+
 def test_idl_errors_are_printed_one_per_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
