@@ -68,13 +68,18 @@ EDGE_CASES = {
     "an enum result": one_function(Function(name="Pick", returns=Returns(type="Color")), COLOR),
     "a notification": one_function(Function(name="Ping")),
     "nothing at all": Contract(elements=()),
-    # Wide characters take two columns; confusable ones (´ for `) are the IDL author's to use.
+    # Wide characters take two columns; confusable ones (an acute accent for a backquote) are
+    # the IDL author's to use.
     "wide and confusable characters": Contract(
         elements=(
             Struct(
                 name="S",
                 comment="漢字 " * 40,
-                fields=(Field(name="f", type="int", comment="the ´quoted´ value – ℹ"),),
+                fields=(
+                    Field(
+                        name="f", type="int", comment="the \u00b4quoted\u00b4 value \u2013 \u2139"
+                    ),
+                ),
             ),
         )
     ),
