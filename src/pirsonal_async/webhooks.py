@@ -7,6 +7,7 @@ import hmac
 import inspect
 import json
 import logging
+import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -28,6 +29,8 @@ WebhookHandler = Callable[[Video], object]
 """Called once per accepted delivery: an async callable, or a sync one (run in a worker thread)."""
 
 _REASON_LIMIT = 200
+# Pirsonal posts a few kilobytes at once: a body that takes longer is a stalled or hostile peer.
+DEFAULT_BODY_TIMEOUT = 10.0
 
 
 class WebhookError(PirsonalAsyncError):
@@ -55,7 +58,11 @@ def parse_webhook(body: bytes | str, *, strict: bool = False) -> Video:
 
 
 def webhook_app(
-    handler: WebhookHandler, *, token: str | None = None, max_body: int = 1_000_000
+    handler: WebhookHandler,
+    *,
+    token: str | None = None,
+    max_body: int = 1_000_000,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> WebhookApp:
     """An ASGI app that accepts Pirsonal's webhook POSTs and calls `handler(video)` for each.
 
@@ -64,36 +71,53 @@ def webhook_app(
     the app's mount point (`https://host/hooks/pirsonal/<token>`).
 
     Replies: 200 (empty body) once the handler has returned; 401 without a token; 403 with a
-    wrong one; 405 for any method but POST; 413 for a body over `max_body` bytes; 400 for a body
-    that is not a Video; 500 when the handler raises (logged with its traceback, so Pirsonal
-    records a failed delivery). The handler is only called for accepted deliveries.
+    wrong one; 405 for any method but POST; 413 for a body over `max_body` bytes; 408 (and the
+    connection closed) for a body not received within `body_timeout` seconds, whatever the
+    server; 400 for a body that is not a Video; 500 when the handler raises (logged with its
+    traceback, so Pirsonal records a failed delivery). The handler is only called for accepted
+    deliveries. How long the *headers* may take is the server's to bound (see the README).
 
     An async handler is awaited on the event loop. A sync handler runs in a worker thread
     (`asyncio.to_thread`), so a blocking handler (a database write, a queue put) never stalls
     the server; it must therefore be thread-safe.
     """
-    return WebhookApp(handler, token=token, max_body=max_body)
+    return WebhookApp(handler, token=token, max_body=max_body, body_timeout=body_timeout)
 
 
 class WebhookApp:
     """The ASGI application made by `webhook_app`; its repr never shows the token."""
 
-    __slots__ = ("_handler", "_max_body", "_token")
+    __slots__ = ("_body_timeout", "_handler", "_max_body", "_token")
 
-    def __init__(self, handler: WebhookHandler, *, token: str | None, max_body: int) -> None:
+    def __init__(
+        self,
+        handler: WebhookHandler,
+        *,
+        token: str | None,
+        max_body: int,
+        body_timeout: float = DEFAULT_BODY_TIMEOUT,
+    ) -> None:
         if not callable(handler):
             raise TypeError(f"handler must be callable, not {type(handler).__name__}")
         if token is not None and (not isinstance(token, str) or not token):
             raise ValueError("token must be a non-empty string, or None for no token check")
         if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body < 1:
             raise ValueError(f"max_body must be a positive number of bytes, not {max_body!r}")
+        if isinstance(body_timeout, bool) or not 0 < body_timeout < math.inf:
+            raise ValueError(
+                f"body_timeout must be a positive number of seconds, not {body_timeout!r}"
+            )
+        self._body_timeout = body_timeout
         self._handler = handler
         self._token = None if token is None else token.encode("utf-8")
         self._max_body = max_body
 
     def __repr__(self) -> str:
         guard = "token" if self._token is not None else "no token"
-        return f"<WebhookApp {self._handler!r}, {guard}, max_body={self._max_body}>"
+        return (
+            f"<WebhookApp {self._handler!r}, {guard}, max_body={self._max_body}, "
+            f"body_timeout={self._body_timeout:g}>"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -142,6 +166,17 @@ class WebhookApp:
 
     async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         """The request body, or None once a rejection has been sent (or the client left)."""
+        try:
+            return await asyncio.wait_for(
+                self._receive_body(scope, receive, send), self._body_timeout
+            )
+        except asyncio.TimeoutError:  # the builtin TimeoutError from Python 3.11
+            logger.warning("webhook rejected: body not received in %g s", self._body_timeout)
+            reason = f"body not received in {self._body_timeout:g} s"
+            await _respond(send, 408, reason, [(b"connection", b"close")])
+            return None
+
+    async def _receive_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
         declared = _header(scope, b"content-length")
         if declared is not None:
             if not (declared.isascii() and declared.isdigit()):

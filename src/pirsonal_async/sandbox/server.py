@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
+import h11
 import uvicorn
 from attrs import frozen
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 from pirsonal_async.sandbox.app import DEFAULT_RENDER_DELAY, create_app
@@ -18,6 +20,9 @@ from pirsonal_async.sandbox.chaos import ABORT_EXTENSION, Chaos, ChaosSpec
 from pirsonal_async.sandbox.state import SandboxState
 
 STARTUP_TIMEOUT = 10.0
+# How long a request's headers may take to arrive (from the connection's start, or the previous
+# response's end): what keeps a slow or stalled peer from holding a connection.
+HEADER_TIMEOUT = 10.0
 _STARTUP_POLL = 0.005
 
 AsgiApp = Callable[..., Awaitable[None]]
@@ -83,6 +88,7 @@ async def serve_asgi(
     host: str = "127.0.0.1",
     port: int = 0,
     lifespan: Literal["auto", "on", "off"] = "auto",
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> AsyncIterator[str]:
     """Serves any ASGI app (a `webhook_app`, say) under uvicorn until the block exits; yields
     its base URL once it accepts connections. Port 0 picks a free port.
@@ -100,7 +106,7 @@ async def serve_asgi(
                 lifespan_errors.append(exc)
             raise
 
-    server = _server(watched, lifespan, _InProcessServer)
+    server = _server(watched, lifespan, _InProcessServer, header_timeout)
     task = asyncio.create_task(server.serve(sockets=[listener]))
     try:
         await _wait_started(server, task, lifespan_errors)
@@ -114,7 +120,7 @@ async def serve_asgi(
 def run_asgi(app: AsgiApp, listener: socket.socket) -> None:
     """Serves an ASGI app (lifespan on) on a `bind_socket` listener until Ctrl-C; for commands."""
     with listener:
-        _server(app, "on", uvicorn.Server).run(sockets=[listener])
+        _server(app, "on", uvicorn.Server, HEADER_TIMEOUT).run(sockets=[listener])
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -133,10 +139,14 @@ def base_url(listener: socket.socket) -> str:
 
 
 def _server(
-    app: AsgiApp, lifespan: Literal["auto", "on", "off"], server_class: type[uvicorn.Server]
+    app: AsgiApp,
+    lifespan: Literal["auto", "on", "off"],
+    server_class: type[uvicorn.Server],
+    header_timeout: float,
 ) -> uvicorn.Server:
     """A uvicorn server for `app` that offers it the `pirsonal.abort` extension: a callable
-    that aborts the TCP connection of the request (the sandbox's chaos mode drops with it)."""
+    that aborts the TCP connection of the request (the sandbox's chaos mode drops with it),
+    and closes a connection whose request headers take over `header_timeout` seconds."""
 
     async def with_abort(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
@@ -148,10 +158,62 @@ def _server(
     # No access log: request lines can carry secrets (Pirsonal's query, a webhook token). No
     # proxy headers: they would rewrite the client address that finds the connection to abort.
     config = uvicorn.Config(
-        with_abort, log_config=None, access_log=False, lifespan=lifespan, proxy_headers=False
+        with_abort,
+        log_config=None,
+        access_log=False,
+        lifespan=lifespan,
+        proxy_headers=False,
+        http=type(
+            "HeaderDeadlineProtocol", (_HeaderDeadlineProtocol,), {"timeout": header_timeout}
+        ),
     )
     server = server_class(config)
     return server
+
+
+class _HeaderDeadlineProtocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with a deadline on each request's headers (uvicorn has none:
+    a peer trickling a header byte now and then would hold the connection forever). The clock
+    starts when the connection opens or the previous response ends, and the connection is
+    closed if the headers are not all in when it runs out."""
+
+    timeout = HEADER_TIMEOUT  # each server gets a subclass with its own
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._await_headers()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._await_headers()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def _await_headers(self) -> None:
+        """Runs the deadline while the peer owes request headers, and only then."""
+        if self.conn.their_state is not h11.IDLE or self.transport.is_closing():
+            self._cancel_deadline()
+        elif self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(self.timeout, self._expire)
+
+    def _expire(self) -> None:
+        self._header_deadline = None
+        self.transport.close()
+
+    def _cancel_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
 
 
 def _abort_connection(server_state: ServerState, client: object) -> None:
