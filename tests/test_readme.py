@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,18 @@ async def test_readme_calls_a_method_the_bindings_leave_out(respx_mock: respx.Mo
     assert result == "OK"
     [body] = sent
     assert (body["method"], body["params"]) == ("SezionAPI.SomeMethod", ["t1", "https://h.test/"])
+
+
+def test_readme_mocking_example_runs_as_written(tmp_path: Path) -> None:
+    # The user's own test file, run by pytest as the user would (respx's fixture, asyncio).
+    (tmp_path / "test_user.py").write_text(python_block("### In your own tests"))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_mode=auto"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

@@ -61,8 +61,11 @@ class AiohttpEngine:
             return await self._under_respx().post(post, redact)
         session = self._open()
         body = post.body
-        data: Any = _TrackedBytes(body) if body.data is not None else body.chunks()
-        headers = {**post.headers, "Content-Length": str(body.size)}
+        data: Any
+        if body.data is not None:
+            data, headers = _TrackedBytes(body), post.headers  # aiohttp sets its length
+        else:
+            data, headers = body.chunks(), {**post.headers, "Content-Length": str(body.size)}
         try:
             async with session.post(
                 _url(post.url), data=data, headers=headers, timeout=_client_timeout(post.deadline)
@@ -138,8 +141,11 @@ def _url(url: str) -> URL:
 
 @functools.lru_cache(maxsize=64)
 def _client_timeout(deadline: Deadline) -> aiohttp.ClientTimeout:
+    # A bound on the whole attempt makes a per-read one redundant (and it costs a timer per
+    # read); without one (uploads), each wait for reply bytes is bounded.
+    read = deadline.read if deadline.total is None else None
     return aiohttp.ClientTimeout(
-        total=deadline.total, sock_connect=deadline.connect, sock_read=deadline.read
+        total=deadline.total, sock_connect=deadline.connect, sock_read=read
     )
 
 
