@@ -425,9 +425,16 @@ def _interface_view(interface: Interface, namer: Namer) -> InterfaceView:
     bases = [naming.snake_case(f.name) for f in interface.functions]
     names = naming.unique_names(
         bases,
-        naming.STUB_BODY_NAMES | namer.reserved - naming.BUILTINS,
+        naming.STUB_BODY_NAMES | naming.CLIENT_NAMES | namer.reserved - naming.BUILTINS,
         natural=[base == f.name for base, f in zip(bases, interface.functions, strict=True)],
     )
+    for function, base, name in zip(interface.functions, bases, names, strict=True):
+        if base in naming.CLIENT_NAMES:
+            warnings.warn(
+                f"{interface.name}.{function.name}: generated as `{name}`, since `{base}` is a "
+                "member of PirsonalClient, which subclasses the stubs",
+                stacklevel=2,
+            )
     methods = tuple(
         _method_view(interface, function, name, namer)
         for function, name in zip(interface.functions, names, strict=True)
