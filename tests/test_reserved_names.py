@@ -45,7 +45,7 @@ def test_a_function_named_like_a_client_member_is_renamed_with_a_warning(
     contract = Contract(
         elements=(Interface(name="SezionAPI", functions=(Function(name=function),)),)
     )
-    with pytest.warns(UserWarning) as caught:
+    with pytest.warns(UserWarning, match="member of PirsonalClient") as caught:
         [interface] = views(contract).interfaces
     [method] = interface.methods
     assert method.name == python
