@@ -511,6 +511,44 @@ async def test_webhook_receiver_prints_each_accepted_video_as_a_json_line() -> N
     assert json.loads(line) == video
 
 
+@pytest.mark.parametrize(
+    ("encoding", "name", "printed"),
+    [
+        ("utf-8", "Hi \ud800", '"Hi \\ud800"'),  # a lone surrogate: JSON escapes it
+        ("utf-8", "José", '"José"'),  # readable when the stream can hold it
+        ("ascii", "José", '"Jos\\u00e9"'),
+    ],
+)
+async def test_webhook_receiver_prints_any_name_a_json_escape_can_hold(
+    encoding: str, name: str, printed: str
+) -> None:
+    out = io.TextIOWrapper(io.BytesIO(), encoding=encoding, newline="\n")
+    app = cli.webhook_receiver(out, token=None)
+    # Sent as Pirsonal would: JSON with \u escapes (a lone surrogate is legal JSON).
+    body = json.dumps({"id": "v1", "name": name}).encode("ascii")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hooks.test") as http:
+        response = await http.post("/", content=body)
+
+    assert response.status_code == 200
+    out.seek(0)
+    (line,) = out.read().splitlines()
+    assert printed in line
+    assert json.loads(line)["name"] == name
+
+
+async def test_call_prints_a_reply_holding_a_lone_surrogate(
+    sandbox: Sandbox, run_cli: RunCli, env_credentials: None
+) -> None:
+    template_id = sandbox.state.template_new(TEMPLATE | {"inputScripts": ["[]"]})
+    video_id = sandbox.state.video_new(template_id, {"name": "Hi \ud800"})
+
+    run = await run_cli("call", "video_get", video_id)
+
+    assert run.status == 0, run.err
+    assert json.loads(run.out)["name"] == "Hi \ud800"
+
+
 def test_sandbox_command_delegates_to_the_sandbox_main(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -425,7 +425,7 @@ def _run_call(args: argparse.Namespace) -> int:
     if not args.show_secrets:
         account_secret = _setting(args.account_secret, ENV_ACCOUNT_SECRET) or ""
         result = Redactor([account_secret]).data(result)
-    print(json.dumps(result, indent=2, ensure_ascii=False, sort_keys=args.sort_keys))
+    print(_json_text(result, sys.stdout, indent=2, sort_keys=args.sort_keys))
     return 0
 
 
@@ -508,7 +508,7 @@ def _run_upload(args: argparse.Namespace) -> int:
             media = asyncio.run(upload())
     finally:
         progress.finish()  # so an error message starts on a line of its own
-    print(json.dumps(media.to_json(), indent=2, ensure_ascii=False))
+    print(_json_text(media.to_json(), sys.stdout, indent=2))
     return 0
 
 
@@ -542,12 +542,24 @@ def _run_sandbox(args: argparse.Namespace, arguments: list[str]) -> int:
     return 0
 
 
+def _json_text(value: Any, stream: IO[str], **options: Any) -> str:
+    """`value` as readable JSON for `stream`, with `\\u` escapes when its encoding cannot hold
+    the text: a lone surrogate (which a `\\ud800` escape in a reply or webhook gives) must not
+    stop the output."""
+    text = json.dumps(value, ensure_ascii=False, **options)
+    try:
+        text.encode(getattr(stream, "encoding", None) or "utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, **options)
+    return text
+
+
 def webhook_receiver(out: IO[str], *, token: str | None) -> WebhookApp:
     """A `webhook_app` that writes each delivered video to `out` as one JSON line."""
 
     async def print_video(video: Video) -> None:
         # Async, so it runs on the server's loop and lines never interleave.
-        out.write(json.dumps(video.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+        out.write(_json_text(video.to_json(), out, separators=(",", ":")) + "\n")
         out.flush()
 
     return webhook_app(print_video, token=token)
