@@ -15,10 +15,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
-from bench.common import Goal, Plan, Row, against, interleave
+from bench.common import Goal, Plan, Row, Stat, against, interleave
 from pirsonal_async.campaign import read_recipients, run_campaign
 from pirsonal_async.client import PirsonalClient
 from pirsonal_async.generated import TemplateNew, Video, VideoOutput, VideoOutputType
@@ -26,10 +28,13 @@ from pirsonal_async.generated import TemplateNew, Video, VideoOutput, VideoOutpu
 CONCURRENCY = 16
 SCRIPT = json.dumps([{"text": {"id": "greeting", "play": 0, "duration": 1000}}])
 BASELINE = f"asyncio.gather of template_video_new, concurrency {CONCURRENCY}"
+CAMPAIGN = "campaign {rows:,} rows (journal)"
 NOTES = (
     "campaign: both variants make one video per row through one PirsonalClient against the "
     "sandbox (its own process); the campaign adds checking the CSV, two journal commits per "
-    "row (SQLite WAL, synchronous=NORMAL) and its bookkeeping.",
+    "row (SQLite WAL, synchronous=NORMAL) and its bookkeeping. The wall-clock rows include the "
+    "sandbox's own work, shared out with everything else on the machine; the client CPU rows "
+    "count only the client process's CPU time, which is where the journal's cost shows.",
 )
 
 
@@ -75,9 +80,25 @@ def write_recipients(path: Path, rows: int) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@dataclass
+class Timer:
+    """Wall-clock seconds of each run, and the client process's CPU seconds on the side."""
+
+    cpu: list[float] = field(default_factory=list)
+
+    def __call__(self, work: Callable[[], Awaitable[None]]) -> float:
+        async def timed() -> float:
+            start, cpu_start = time.perf_counter(), time.process_time()
+            await work()
+            self.cpu.append(time.process_time() - cpu_start)
+            return time.perf_counter() - start
+
+        return asyncio.run(timed())
+
+
 async def gather_creates(
     settings: tuple[str, str, str], template_id: str, videos: list[Video]
-) -> float:
+) -> None:
     async with client(settings) as pirsonal:
         limit = asyncio.Semaphore(CONCURRENCY)
 
@@ -85,28 +106,19 @@ async def gather_creates(
             async with limit:
                 return await pirsonal.template_video_new(template_id, video)
 
-        start = time.perf_counter()
         await asyncio.gather(*map(create, videos))
-        return time.perf_counter() - start
 
 
 async def campaign(
     settings: tuple[str, str, str], template_id: str, recipients: Path, folder: Path
-) -> float:
+) -> None:
     journal = Path(tempfile.mkstemp(suffix=".db", dir=folder)[1])
     async with client(settings) as pirsonal:
-        start = time.perf_counter()
         report = await run_campaign(
-            pirsonal,
-            template_id,
-            read_recipients(recipients),
-            journal,
-            concurrency=CONCURRENCY,
+            pirsonal, template_id, read_recipients(recipients), journal, concurrency=CONCURRENCY
         )
-        elapsed = time.perf_counter() - start
     if not report.ok:
         raise RuntimeError(f"the benchmark campaign failed: {report.summary()}")
-    return elapsed
 
 
 def run(plan: Plan, rows: int = 5000) -> list[Row]:
@@ -118,12 +130,16 @@ def run(plan: Plan, rows: int = 5000) -> list[Row]:
         template_id = asyncio.run(make_template(settings))
         # The same videos as the campaign sends.
         videos = [row.to_video({}) for row in read_recipients(recipients).rows]
-        variants = {
-            BASELINE: lambda: asyncio.run(gather_creates(settings, template_id, videos)),
-            f"campaign {rows:,} rows (journal)": lambda: asyncio.run(
-                campaign(settings, template_id, recipients, Path(folder))
+        timers = {BASELINE: Timer(), CAMPAIGN.format(rows=rows): Timer()}
+        works: dict[str, Callable[[], Awaitable[None]]] = {
+            BASELINE: partial(gather_creates, settings, template_id, videos),
+            CAMPAIGN.format(rows=rows): partial(
+                campaign, settings, template_id, recipients, Path(folder)
             ),
         }
-        stats = interleave(variants, plan)
-    goals = {f"campaign {rows:,} rows (journal)": Goal("<=", 1.3)}
-    return against(f"campaign {rows:,} rows", "s", stats, BASELINE, goals)
+        stats = interleave({name: partial(timers[name], works[name]) for name in works}, plan)
+    cpu = {name: Stat.of(timer.cpu[plan.warmup :]) for name, timer in timers.items()}
+    goals = {CAMPAIGN.format(rows=rows): Goal("<=", 1.3)}
+    return against(f"campaign {rows:,} rows", "s", stats, BASELINE, goals) + against(
+        f"campaign {rows:,} rows, client CPU", "CPU s", cpu, BASELINE, goals
+    )
