@@ -163,6 +163,7 @@ async def test_invalid_rows_are_reported_and_never_sent(
     names = {v["name"] for v in pirsonal_sandbox.state.videos.values()}
     assert names == {"Hi 0", "Hi 1", "Hi 2"}
     rows = read_out(out_file)
+    assert set(rows[0]) == {"line", "key", "video_id", "status", "error"}  # no --wait
     assert [(row["line"], row["status"]) for row in rows] == [
         (2, "created"),
         (3, "created"),

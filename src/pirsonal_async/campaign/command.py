@@ -79,7 +79,7 @@ def render_campaign(counts: CampaignProgress, elapsed: float, *, waiting: bool) 
 def write_results(path: Path, report: CampaignReport) -> None:
     with path.open("w", encoding="utf-8") as out:
         for row in report.results:
-            out.write(json.dumps(row.to_json(), ensure_ascii=False) + "\n")
+            out.write(json.dumps(row.to_json(waited=report.waited), ensure_ascii=False) + "\n")
 
 
 def list_problems(report: CampaignReport, out: IO[str]) -> None:

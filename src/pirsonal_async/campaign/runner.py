@@ -69,7 +69,8 @@ class RowResult:
     video_status: str | None = None
     links: list[dict[str, Any]] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, waited: bool = False) -> dict[str, Any]:
+        """The `--out` line; a waited-for campaign's rows also carry `video_status`, `links`."""
         data: dict[str, Any] = {
             "line": self.line,
             "key": self.key,
@@ -77,7 +78,7 @@ class RowResult:
             "status": self.status,
             "error": self.error,
         }
-        if self.video_status is not None or self.links is not None:
+        if waited:
             data |= {"video_status": self.video_status, "links": self.links}
         return data
 
