@@ -1,8 +1,8 @@
 """Campaign: the journal's cost. A campaign of N rows against the sandbox vs a bare
 `asyncio.gather` of `template_video_new` at the same concurrency, same client, same server.
 
-The sandbox runs in its own process; each campaign run starts from a fresh journal and reads its
-recipients from a CSV file, as the CLI does.
+Each run gets a fresh sandbox in its own process; each campaign run starts from a fresh journal
+and reads its recipients from a CSV file, as the CLI does.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from pirsonal_async.client import PirsonalClient
 from pirsonal_async.generated import TemplateNew, Video, VideoOutput, VideoOutputType
 
 CONCURRENCY = 16
+Settings = tuple[str, str, str]  # a sandbox's base URL, account ID, account secret
+Work = Callable[[Settings, str], Awaitable[None]]  # given the sandbox and a template ID
 SCRIPT = json.dumps([{"text": {"id": "greeting", "play": 0, "duration": 1000}}])
 BASELINE = f"asyncio.gather of template_video_new, concurrency {CONCURRENCY}"
 CAMPAIGN = "campaign {rows:,} rows (journal)"
@@ -39,8 +41,8 @@ NOTES = (
 
 
 @contextlib.contextmanager
-def sandbox() -> Iterator[tuple[str, str, str]]:
-    """A sandbox process; yields its base URL, account ID and secret."""
+def sandbox() -> Iterator[Settings]:
+    """A sandbox process, renders held off (only creates are measured); yields its settings."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pirsonal_async.sandbox", "--port", "0", "--render-delay", "3600"],
         stdout=subprocess.PIPE,
@@ -56,12 +58,12 @@ def sandbox() -> Iterator[tuple[str, str, str]]:
         process.wait()
 
 
-def client(settings: tuple[str, str, str]) -> PirsonalClient:
+def client(settings: Settings) -> PirsonalClient:
     base_url, account_id, secret = settings
     return PirsonalClient(account_id, secret, base_url=base_url)
 
 
-async def make_template(settings: tuple[str, str, str]) -> str:
+async def make_template(settings: Settings) -> str:
     async with client(settings) as pirsonal:
         return await pirsonal.template_new(
             TemplateNew(
@@ -82,23 +84,24 @@ def write_recipients(path: Path, rows: int) -> None:
 
 @dataclass
 class Timer:
-    """Wall-clock seconds of each run, and the client process's CPU seconds on the side."""
+    """Times one run of some work on a fresh sandbox (so that no run meets the videos of the
+    runs before it): wall-clock seconds, and the client process's CPU seconds on the side."""
 
     cpu: list[float] = field(default_factory=list)
 
-    def __call__(self, work: Callable[[], Awaitable[None]]) -> float:
-        async def timed() -> float:
+    def __call__(self, work: Work) -> float:
+        async def timed(settings: Settings) -> float:
+            template_id = await make_template(settings)
             start, cpu_start = time.perf_counter(), time.process_time()
-            await work()
+            await work(settings, template_id)
             self.cpu.append(time.process_time() - cpu_start)
             return time.perf_counter() - start
 
-        return asyncio.run(timed())
+        with sandbox() as settings:
+            return asyncio.run(timed(settings))
 
 
-async def gather_creates(
-    settings: tuple[str, str, str], template_id: str, videos: list[Video]
-) -> None:
+async def gather_creates(videos: list[Video], settings: Settings, template_id: str) -> None:
     async with client(settings) as pirsonal:
         limit = asyncio.Semaphore(CONCURRENCY)
 
@@ -109,9 +112,7 @@ async def gather_creates(
         await asyncio.gather(*map(create, videos))
 
 
-async def campaign(
-    settings: tuple[str, str, str], template_id: str, recipients: Path, folder: Path
-) -> None:
+async def campaign(recipients: Path, folder: Path, settings: Settings, template_id: str) -> None:
     journal = Path(tempfile.mkstemp(suffix=".db", dir=folder)[1])
     async with client(settings) as pirsonal:
         report = await run_campaign(
@@ -122,20 +123,16 @@ async def campaign(
 
 
 def run(plan: Plan, rows: int = 5000) -> list[Row]:
-    # Renders are held off (--render-delay 3600): only the creates are measured.
-    with sandbox() as settings, tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:
         recipients = Path(folder) / "recipients.csv"
         write_recipients(recipients, rows)
-        # Every campaign run has a fresh journal, so each creates all its rows.
-        template_id = asyncio.run(make_template(settings))
         # The same videos as the campaign sends.
         videos = [row.to_video({}) for row in read_recipients(recipients).rows]
         timers = {BASELINE: Timer(), CAMPAIGN.format(rows=rows): Timer()}
-        works: dict[str, Callable[[], Awaitable[None]]] = {
-            BASELINE: partial(gather_creates, settings, template_id, videos),
-            CAMPAIGN.format(rows=rows): partial(
-                campaign, settings, template_id, recipients, Path(folder)
-            ),
+        works: dict[str, Work] = {
+            BASELINE: partial(gather_creates, videos),
+            # A fresh journal each run: each creates all its rows.
+            CAMPAIGN.format(rows=rows): partial(campaign, recipients, Path(folder)),
         }
         stats = interleave({name: partial(timers[name], works[name]) for name in works}, plan)
     cpu = {name: Stat.of(timer.cpu[plan.warmup :]) for name, timer in timers.items()}
