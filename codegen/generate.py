@@ -105,6 +105,18 @@ class TypeUse:
         )
         return f"{copied} if isinstance({value}, list) else {value}"
 
+    def encode_argument(self, value: str, method: str, param: str) -> str:
+        """The expression turning the argument `value` of wire parameter `param` into JSON.
+
+        Typed methods take typed values: a struct or enum parameter refuses anything else (a
+        dict, a wire string) by name, before anything is sent. Other mistakes, such as a
+        number for a string, are left to the contract check, which names their path.
+        """
+        if self.kind in _SCALARS:
+            return self.encode(value)
+        helper = "_json.arguments" if self.is_array else "_json.argument"
+        return f"{helper}({value}, {self.py}, {literal(method)}, {literal(param)})"
+
     def _encode_one(self, value: str) -> str:
         if self.kind == "enum":
             # `_value_` is what `.value` returns, without the cost of the property.
@@ -498,7 +510,7 @@ def _stub_modules(interfaces: tuple[InterfaceView, ...]) -> set[str]:
     """What the stubs use of `Awaitable` and `_json`: a contract may give them nothing to do."""
     methods = [m for i in interfaces for m in i.methods]
     code = [m.result_decoder for m in methods]
-    code += [p.use.encode(p.name) for m in methods for p in m.params]
+    code += [p.use.encode_argument(p.name, m.wire, p.param.name) for m in methods for p in m.params]
     used = {"Awaitable"} if methods else set()
     return used | {"_json"} if any("_json." in line for line in code) else used
 

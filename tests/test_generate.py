@@ -34,6 +34,7 @@ from codegen.model import (
     Struct,
 )
 from codegen.sources import load
+from pirsonal_async.errors import RequestValidationError
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests/golden/conform"
@@ -269,7 +270,7 @@ def test_generated_code_passes_the_project_lint(generated_root: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_file_has_the_generated_header_and_no_runtime_imports_but_caller() -> None:
+def test_every_file_has_the_generated_header_and_imports_only_the_runtimes_seam() -> None:
     for path in GOLDEN.glob("*.py"):
         text = path.read_text(encoding="utf-8")
         assert text.startswith(
@@ -279,7 +280,11 @@ def test_every_file_has_the_generated_header_and_no_runtime_imports_but_caller()
         runtime_imports = [
             line for line in text.splitlines() if "pirsonal_async" in line and "import" in line
         ]
-        assert runtime_imports in ([], ["from pirsonal_async.caller import Caller"])
+        assert runtime_imports in (
+            [],
+            ["from pirsonal_async.caller import Caller"],
+            ["from pirsonal_async.errors import RequestValidationError"],
+        )
 
 
 def test_contract_module_holds_the_idl_json(conform: ModuleType) -> None:
@@ -727,26 +732,55 @@ def test_a_subclass_of_a_generated_type_encodes_as_that_type(media: ModuleType) 
     assert video.to_json()["status"] == {"code": "done"}
 
 
-async def test_stubs_pass_values_of_the_wrong_type_to_the_caller_unchanged(
+async def test_stubs_take_typed_values_and_pass_other_mistakes_to_the_caller(
     media: ModuleType,
 ) -> None:
     caller = RecordingCaller(None)
     api = media.Videos(caller)
-    raw_video = {"name": "n", "inputMedias": []}
-    await api.video_find("video")
-    await api.video_find(("video",))
-    await api.video_find([media.MediaType.video, "text"])
+    video = media.Video(name="n", input_medias=[])
+    await api.video_find(("video",))  # not a list: the contract check reports it
+    await api.video_find([media.MediaType.video, media.MediaType.text])
     caller.result = "id-1"
-    await api.video_put(raw_video, "yes")
-    await api.video_put(media.VideoStatus(code="x"), True)
+    await api.video_put(video, "yes")  # a wrong built-in: the contract check reports it
     assert caller.calls == [
-        ("Videos.Video_Find", ["video"]),
         ("Videos.Video_Find", [("video",)]),
         ("Videos.Video_Find", [["video", "text"]]),
-        ("Videos.Video_Put", [raw_video, "yes"]),
-        ("Videos.Video_Put", [media.VideoStatus(code="x"), True]),
+        ("Videos.Video_Put", [video.to_json(), "yes"]),
     ]
-    assert caller.calls[3][1][0] is raw_video
+
+
+@pytest.mark.parametrize(
+    ("call", "param", "path", "reason"),
+    [
+        (
+            lambda api, m: api.video_find([m.MediaType.video, "text"]),
+            "kinds",
+            "kinds[1]",
+            "expected MediaType, got str (convert a wire value with MediaType(value))",
+        ),
+        (
+            lambda api, m: api.video_put({"name": "n", "inputMedias": []}, True),
+            "video",
+            "video",
+            "expected Video, got dict (decode a JSON object with Video.from_json(data))",
+        ),
+        (
+            lambda api, m: api.video_put(m.VideoStatus(code="x"), True),
+            "video",
+            "video",
+            "expected Video, got VideoStatus",
+        ),
+    ],
+)
+def test_stubs_refuse_untyped_struct_and_enum_arguments_by_name(
+    media: ModuleType, call: Callable[[Any, ModuleType], object], param: str, path: str, reason: str
+) -> None:
+    caller = RecordingCaller(None)
+    with pytest.raises(RequestValidationError) as caught:
+        call(media.Videos(caller), media)
+    assert (caught.value.param, caught.value.path, caught.value.reason) == (param, path, reason)
+    assert caught.value.method in ("Videos.Video_Find", "Videos.Video_Put")
+    assert caller.calls == []
 
 
 def test_extra_must_be_a_mapping(media: ModuleType) -> None:

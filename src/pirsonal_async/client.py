@@ -52,6 +52,12 @@ class PirsonalClient(SezionAPI):
     results are allowed unless `strict`; an unknown enum value decodes to `UnknownEnumValue`).
     With `validate=False`, arguments are sent as given.
 
+    Typed methods take typed values: a struct parameter takes its generated class (`Video`), an
+    enum parameter a member (`TemplateStatus.active`). A dict or a wire string there raises
+    `RequestValidationError` naming the parameter and the type, whatever `validate`, and
+    nothing is sent (`Video.from_json(data)` decodes a JSON object). To send raw wire JSON, use
+    `client.rpc.call("SezionAPI.Template_Video_New", [template_id, {"name": "x"}])`.
+
     Credentials not passed are read from `$PIRSONAL_ACCOUNT_ID` and
     `$PIRSONAL_ACCOUNT_SECRET` (a missing one raises `ConfigurationError` naming it), and the
     base URL from `$PIRSONAL_BASE_URL` (else the production API). Explicit arguments win.

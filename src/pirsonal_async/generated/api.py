@@ -45,7 +45,7 @@ class SezionAPI:
         """
         return self._caller.request(
             "SezionAPI.Template_New",
-            [template.to_json() if isinstance(template, TemplateNew) else template],
+            [_json.argument(template, TemplateNew, "SezionAPI.Template_New", "template")],
             _json.string,
         )
 
@@ -56,7 +56,10 @@ class SezionAPI:
         """
         return self._caller.request(
             "SezionAPI.Template_Update",
-            [template_id, update.to_json() if isinstance(update, TemplateUpdate) else update],
+            [
+                template_id,
+                _json.argument(update, TemplateUpdate, "SezionAPI.Template_Update", "update"),
+            ],
             _json.string,
         )
 
@@ -88,7 +91,7 @@ class SezionAPI:
             "SezionAPI.Template_SetStatus",
             [
                 template_id,
-                status._value_ if isinstance(status, TemplateStatus) else _json.raw(status),
+                _json.argument(status, TemplateStatus, "SezionAPI.Template_SetStatus", "status"),
             ],
             _json.string,
         )
@@ -103,7 +106,7 @@ class SezionAPI:
         """
         return self._caller.request(
             "SezionAPI.Template_Video_New",
-            [template_id, video.to_json() if isinstance(video, Video) else video],
+            [template_id, _json.argument(video, Video, "SezionAPI.Template_Video_New", "video")],
             _json.string,
         )
 
@@ -132,7 +135,7 @@ class SezionAPI:
             "SezionAPI.Video_Update",
             [
                 video_id,
-                video_update.to_json() if isinstance(video_update, VideoUpdate) else video_update,
+                _json.argument(video_update, VideoUpdate, "SezionAPI.Video_Update", "videoUpdate"),
             ],
             _json.string,
         )
@@ -145,7 +148,12 @@ class SezionAPI:
         """
         return self._caller.request(
             "SezionAPI.Video_Update_Metadata",
-            [video_id, meta_data.to_json() if isinstance(meta_data, VideoMetaData) else meta_data],
+            [
+                video_id,
+                _json.argument(
+                    meta_data, VideoMetaData, "SezionAPI.Video_Update_Metadata", "metaData"
+                ),
+            ],
             _json.string,
         )
 
@@ -215,8 +223,8 @@ class SezionAPI:
             "SezionAPI.Media_Apply_Pattern",
             [
                 media_id,
-                pattern._value_ if isinstance(pattern, PatternType) else _json.raw(pattern),
-                action._value_ if isinstance(action, PatternAction) else _json.raw(action),
+                _json.argument(pattern, PatternType, "SezionAPI.Media_Apply_Pattern", "pattern"),
+                _json.argument(action, PatternAction, "SezionAPI.Media_Apply_Pattern", "action"),
                 parameters,
             ],
             _json.string,

@@ -4,11 +4,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
-import attrs
+from pirsonal_async.errors import RequestValidationError
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -37,7 +38,9 @@ class DecodeError(ValueError):
         return DecodeError(root, self.problem, step + self.where)
 
 
-@attrs.frozen
+# A dataclass, not attrs: with no third-party import here, import sorting is the same whether
+# the project that holds the bindings counts pirsonal_async as first- or third-party.
+@dataclasses.dataclass(frozen=True, slots=True)
 class UnknownEnumValue:
     """An enum value the contract does not list, as a newer server may send: kept, not refused.
 
@@ -121,6 +124,36 @@ def not_a_member(
     path: str, data: dict[str, Any], key: str, members: type[enum.Enum]
 ) -> DecodeError:
     return DecodeError(path, _not_one_of(members, data.get(key)), f".{key}")
+
+
+def argument(value: object, cls: type, method: str, param: str, path: str = "") -> Any:
+    """The JSON of an argument that must be a `cls` (a struct, or a member of an enum).
+
+    Anything else, even JSON that would fit, is refused naming the parameter, before anything
+    is sent: typed methods take typed values (raw JSON goes through the caller's own call).
+    """
+    if not isinstance(value, cls):
+        raise _mistyped(value, cls, method, param, path or param)
+    return value._value_ if isinstance(value, enum.Enum) else cast(Any, value).to_json()
+
+
+def arguments(values: object, cls: type, method: str, param: str) -> Any:
+    """`argument` for each element of a list; anything but a list is passed on unchanged, for
+    the contract check to report."""
+    if not isinstance(values, list):
+        return values
+    return [argument(v, cls, method, param, f"{param}[{i}]") for i, v in enumerate(values)]
+
+
+def _mistyped(value: object, cls: type, method: str, param: str, path: str) -> Exception:
+    got = type(value).__name__
+    hint = ""
+    if isinstance(value, dict) and hasattr(cls, "from_json"):
+        hint = f" (decode a JSON object with {cls.__name__}.from_json(data))"
+    elif isinstance(value, str) and issubclass(cls, enum.Enum):
+        hint = f" (convert a wire value with {cls.__name__}(value))"
+    reason = f"expected {cls.__name__}, got {got}{hint}"
+    return RequestValidationError(reason, method=method, param=param, path=path)
 
 
 def unknown_member(

@@ -35,7 +35,7 @@ class A:
             "A.calc",
             [
                 [*nums] if isinstance(nums, list) else nums,
-                operation._value_ if isinstance(operation, IncMathOp) else _json.raw(operation),
+                _json.argument(operation, IncMathOp, "A.calc", "operation"),
             ],
             _json.number,
         )
@@ -58,7 +58,7 @@ class A:
         """
         return self._caller.request(
             "A.repeat",
-            [req1.to_json() if isinstance(req1, RepeatRequest) else req1],
+            [_json.argument(req1, RepeatRequest, "A.repeat", "req1")],
             RepeatResponse.from_json,
         )
 
@@ -86,7 +86,7 @@ class A:
         Calls ``A.putPerson(p Person) string``.
         """
         return self._caller.request(
-            "A.putPerson", [p.to_json() if isinstance(p, Person) else p], _json.string
+            "A.putPerson", [_json.argument(p, Person, "A.putPerson", "p")], _json.string
         )
 
 
