@@ -23,7 +23,6 @@ from pirsonal_async.types import (
     PatternAction,
     PatternType,
     TemplateNew,
-    TemplateStatus,
     Video,
     VideoOutput,
     VideoOutputType,
