@@ -200,3 +200,12 @@ def test_every_error_class_imports_from_the_top_level() -> None:
         assert isinstance(exported, type)
         assert issubclass(exported, pirsonal_async.PirsonalAsyncError)
         assert name in pirsonal_async.__all__
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [({"X-Tag": "a\r\nInjected: 1"}, ValueError), ({"X-Tag": 3}, TypeError)],
+)
+def test_bad_extra_headers_are_refused_at_once(headers: Any, problem: type[Exception]) -> None:
+    with pytest.raises(problem, match="X-Tag"):
+        PirsonalClient("id", "secret", headers=headers)

@@ -20,6 +20,7 @@ from pirsonal_async import PirsonalClient
 from pirsonal_async.errors import HttpStatusError, ProtocolError, TransportError
 from pirsonal_async.generated import Video
 from pirsonal_async.retry import RetryPolicy
+from pirsonal_async.uploads import UploadSourceChanged
 
 SECRET = "faults-Zq9canary-secret"
 # Retries without waiting: the matrix is about what is resent, not when.
@@ -400,3 +401,33 @@ async def test_a_transport_that_misnames_its_errors_still_retries_what_was_not_s
 
     assert caught.value.outcome_unknown is False
     assert caught.value.attempts == 3
+
+
+@pytest.mark.parametrize("parts", [[b"01234", b"56789", b"!"], [b"01234"]], ids=["grew", "shrank"])
+async def test_an_upload_whose_source_changes_is_aborted_before_a_whole_body(
+    serve: Serve, parts: list[bytes]
+) -> None:
+    server, client = await serve(answer(None))
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for part in parts:
+            yield part
+
+    with pytest.raises(UploadSourceChanged, match="upload aborted"):
+        await client.upload_media(chunks(), size=10, content_type="video/mp4")
+
+    assert server.uploads == []  # the server never got a complete body
+
+
+async def test_a_redirect_is_not_followed_so_a_write_is_never_sent_elsewhere(serve: Serve) -> None:
+    async def moved(call: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        writer.write(reply(307, b"", "Location: /api/elsewhere\r\n"))
+        return True
+
+    server, client = await serve(moved)
+
+    with pytest.raises(HttpStatusError) as caught:
+        await client.template_video_new("t1", NEW_VIDEO)
+
+    assert caught.value.status == 307
+    assert len(server.requests) == 1

@@ -67,8 +67,13 @@ class AiohttpEngine:
         else:
             data, headers = body.chunks(), {**post.headers, "Content-Length": str(body.size)}
         try:
+            # Never redirected: a 307 would send the body (maybe a write) somewhere again.
             async with session.post(
-                _url(post.url), data=data, headers=headers, timeout=_client_timeout(post.deadline)
+                _url(post.url),
+                data=data,
+                headers=headers,
+                timeout=_client_timeout(post.deadline),
+                allow_redirects=False,
             ) as response:
                 limit = post.limit if response.status == 200 else post.error_limit
                 content, complete = await _read_at_most(response, limit)

@@ -132,7 +132,7 @@ class RpcClient:
         else:
             self._engine = HttpxEngine(http_client)
         self._owns_engine = True
-        self._headers = {"User-Agent": USER_AGENT, **_HEADERS, **(headers or {})}
+        self._headers = {"User-Agent": USER_AGENT, **_HEADERS, **_checked(headers or {})}
         if isinstance(contract, list):
             contract = Contract(contract)
         self.contract: Contract | None = contract
@@ -368,6 +368,15 @@ class RpcClient:
     def _log_failure(self, label: str, started: float, error: Exception) -> None:
         level = logging.INFO if isinstance(error, RpcError) else logging.WARNING
         logger.log(level, "%s failed in %.1f ms: %s", label, _elapsed_ms(started), error)
+
+
+def _checked(headers: Mapping[str, str]) -> Mapping[str, str]:
+    for name, value in headers.items():
+        if not (isinstance(name, str) and isinstance(value, str)):
+            raise TypeError(f"header names and values must be strings, got {name!r}")
+        if any(char in name + value for char in "\r\n\0"):
+            raise ValueError(f"header {name!r} holds a line break or NUL")
+    return headers
 
 
 def _is_loopback(host: str) -> bool:
