@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import respx
 
+from pirsonal_async import PirsonalClient, RequestValidationError
 from pirsonal_async.client import DEFAULT_BASE_URL
 from pirsonal_async.sandbox import serve_sandbox
 
@@ -69,8 +71,10 @@ async def test_readme_calls_a_method_the_bindings_leave_out(respx_mock: respx.Mo
     namespace: dict[str, Any] = {}
     exec(python_block("### Methods the bindings leave out"), namespace)
 
-    async with httpx.AsyncClient() as http:
-        result = await namespace["call_unlisted"](http, "acc", "sec-ret", "t1", "https://h.test/")
+    async with PirsonalClient("acc", "sec-ret") as client:
+        result = await namespace["call_unlisted"](client, "t1", "https://h.test/")
+        with pytest.raises(RequestValidationError):  # the client itself still checks
+            await client.rpc.call("SezionAPI.SomeMethod", ["t1", "https://h.test/"])
 
     assert result == "OK"
     [body] = sent

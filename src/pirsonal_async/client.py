@@ -170,16 +170,17 @@ class PirsonalClient(SezionAPI):
         *,
         timeout: TimeoutTypes | EllipsisType = ...,
         retry: RetryPolicy | EllipsisType = ...,
+        validate: bool | EllipsisType = ...,
     ) -> PirsonalClient:
-        """A client for the same account and connection pool with another `timeout` or
-        `retry`, for one slow or critical call site::
+        """A client for the same account and connection pool with another `timeout`, `retry`
+        or `validate`, for one slow or critical call site::
 
             await client.with_options(timeout=120.0).template_video_new(template_id, video)
 
         Closing it leaves the pool open: the original client owns it.
         """
         sibling = copy.copy(self)
-        sibling.rpc = self.rpc.with_options(timeout=timeout, retry=retry)
+        sibling.rpc = self.rpc.with_options(timeout=timeout, retry=retry, validate=validate)
         if timeout is not ...:
             sibling._timeout = timeout
         if retry is not ...:

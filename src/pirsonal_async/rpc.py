@@ -185,9 +185,11 @@ class RpcClient:
         *,
         timeout: TimeoutTypes | EllipsisType = ...,
         retry: RetryPolicy | EllipsisType = ...,
+        validate: bool | EllipsisType = ...,
     ) -> RpcClient:
         """A client for the same endpoint and connection pool with other options; closing it
-        leaves the pool open (the original client owns it)."""
+        leaves the pool open (the original client owns it). `validate` switches both the
+        params' and the results' contract checks."""
         sibling = copy.copy(self)
         sibling._owns_engine = False
         sibling._guarded = []  # the original registered the secrets with the log filter
@@ -195,6 +197,9 @@ class RpcClient:
             sibling._deadline = Deadline.of(timeout)
         if retry is not ...:
             sibling._retry = retry
+        if validate is not ...:
+            checked = self.contract if validate else None
+            sibling._request_contract = sibling._response_contract = checked
         return sibling
 
     async def __aenter__(self) -> RpcClient:
