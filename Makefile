@@ -24,16 +24,16 @@ install: $(STAMP)
 lint: install
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
-	$(BIN)/mypy --strict src codegen
+	$(BIN)/mypy --strict src
 
 check: install
-	$(BIN)/python -m codegen check
+	$(BIN)/pirsonal-codegen check
 
 test: lint check
 	$(BIN)/python -m pytest
 
 generate: install
-	$(BIN)/python -m codegen regenerate
+	$(BIN)/pirsonal-codegen regenerate
 
 demo: install
 	$(BIN)/python examples/run_demo.py

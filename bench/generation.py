@@ -6,8 +6,8 @@ import time
 from functools import partial
 
 from bench.common import Goal, Plan, Row, against, interleave
-from codegen.generate import render_package
-from codegen.parser import parse_text
+from pirsonal_async_codegen.generate import render_package
+from pirsonal_async_codegen.parser import parse_text
 
 
 def synthetic_idl(lines: int) -> str:

@@ -1,4 +1,5 @@
-"""Command line: `python -m codegen json|generate|diff|check|regenerate ...`."""
+"""Command line: `pirsonal-codegen json|generate|diff|check|regenerate ...` (also run as
+`python -m pirsonal_async_codegen`, or `python -m codegen` in a checkout)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from codegen import check as committed
-from codegen.diff import diff
-from codegen.docs import render_docs
-from codegen.generate import GenerationError, render_package
-from codegen.model import REFERENCE_VERSION
-from codegen.sources import Source, SourceError, load
+from . import check as committed
+from .diff import diff
+from .docs import render_docs
+from .generate import GenerationError, render_package
+from .model import REFERENCE_VERSION
+from .sources import Source, SourceError, load
 
 BAD_INPUT = 2
 
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pirsonal-codegen", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     json_cmd = commands.add_parser("json", help="print or write the IDL JSON of a contract")

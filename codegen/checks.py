@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from attrs import frozen
 
-from codegen.diagnostics import Diagnostic
-from codegen.model import (
+from .diagnostics import Diagnostic
+from .model import (
     BUILTINS,
     Comment,
     Element,

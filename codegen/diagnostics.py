@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from attrs import frozen
 
-from codegen.model import Pos
+from .model import Pos
 
 
 @frozen

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import frozen
 
-from codegen.model import Contract, Enum, Function, Interface, Struct
+from .model import Contract, Enum, Function, Interface, Struct
 
 
 @frozen

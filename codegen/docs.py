@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from codegen.generate import EnumView, StructView, header, render, views
-from codegen.model import Comment, Contract
+from .generate import EnumView, StructView, header, render, views
+from .model import Comment, Contract
 
 
 def render_docs(contract: Contract, *, source_name: str) -> str:

@@ -18,9 +18,11 @@ from typing import Any
 import jinja2
 from attrs import frozen
 
-from codegen import naming
-from codegen.checks import duplicate_members
-from codegen.model import (
+from pirsonal_async._redact import is_secret_name
+
+from . import naming
+from .checks import duplicate_members
+from .model import (
     REFERENCE_VERSION,
     Contract,
     Enum,
@@ -30,7 +32,6 @@ from codegen.model import (
     Param,
     Struct,
 )
-from pirsonal_async._redact import is_secret_name
 
 # The class of enum values a contract does not list (defined in the generated `_json`).
 UNKNOWN_ENUM = "UnknownEnumValue"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from attrs import define, field, frozen
 
-from codegen.checks import (
+from .checks import (
     FileCheck,
     Imported,
     ImportedErrors,
@@ -15,8 +15,8 @@ from codegen.checks import (
     Outline,
     Report,
 )
-from codegen.diagnostics import Diagnostic, IdlError
-from codegen.model import Contract, Element, Enum, Struct, UserType
+from .diagnostics import Diagnostic, IdlError
+from .model import Contract, Element, Enum, Struct, UserType
 
 # Each level of import nesting costs a few stack frames; stop long before Python would.
 MAX_IMPORT_DEPTH = 100

@@ -14,10 +14,10 @@ from lark import Lark, Token, Tree
 from lark.common import LexerConf
 from lark.lexer import Lexer, LexerState
 
-from codegen.checks import Declaration, ImportLine, Item, NamespaceLine, Outline, TypeRef
-from codegen.diagnostics import Diagnostic
-from codegen.imports import Loader, SourceText, read_idl
-from codegen.model import (
+from .checks import Declaration, ImportLine, Item, NamespaceLine, Outline, TypeRef
+from .diagnostics import Diagnostic
+from .imports import Loader, SourceText, read_idl
+from .model import (
     BUILTINS,
     Comment,
     Contract,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from codegen.model import Comment, Contract, Element, Enum, Function, Struct
+from .model import Comment, Contract, Element, Enum, Function, Struct
 
 INDENT = "    "
 

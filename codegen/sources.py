@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 import httpx
 from attrs import frozen
 
-from codegen.model import Contract, ContractFormatError
 from pirsonal_async.errors import PirsonalAsyncError
 from pirsonal_async.retry import RetryPolicy
 from pirsonal_async.rpc import RpcClient
+
+from .model import Contract, ContractFormatError
 
 # A build step fails at once and says why; whoever runs it decides whether to try again.
 _ONE_ATTEMPT = RetryPolicy(max_attempts=1)
@@ -65,8 +66,8 @@ def _parse_idl(path: Path) -> Contract:
     if not path.is_file():
         raise SourceError(f"{path}: no such file")
     try:  # imported here: the parser (and lark) are needed only for .idl sources
-        from codegen.diagnostics import IdlError
-        from codegen.parser import parse_file
+        from .diagnostics import IdlError
+        from .parser import parse_file
     except ImportError as exc:
         raise SourceError(f"{path}: cannot read .idl files: {exc}") from None
     try:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from codegen.checks import structs_on_cycles
-from codegen.diagnostics import IdlError
-from codegen.model import Enum, Field, Struct, UserType
-from codegen.parser import parse_text
+from pirsonal_async_codegen.checks import structs_on_cycles
+from pirsonal_async_codegen.diagnostics import IdlError
+from pirsonal_async_codegen.model import Enum, Field, Struct, UserType
+from pirsonal_async_codegen.parser import parse_text
 
 
 @pytest.fixture(autouse=True)

@@ -8,9 +8,9 @@ from typing import Any
 import attrs
 import pytest
 
-from codegen.__main__ import main
-from codegen.diff import Change, diff
-from codegen.model import (
+from pirsonal_async_codegen.__main__ import main
+from pirsonal_async_codegen.diff import Change, diff
+from pirsonal_async_codegen.model import (
     Contract,
     Enum,
     EnumValue,

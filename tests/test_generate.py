@@ -17,11 +17,12 @@ from typing import Any
 
 import pytest
 
-from codegen import generate, naming
-from codegen.check import TARGETS
-from codegen.docs import render_docs
-from codegen.generate import GenerationError, render_package, views
-from codegen.model import (
+from pirsonal_async.errors import RequestValidationError
+from pirsonal_async_codegen import generate, naming
+from pirsonal_async_codegen.check import TARGETS
+from pirsonal_async_codegen.docs import render_docs
+from pirsonal_async_codegen.generate import GenerationError, render_package, views
+from pirsonal_async_codegen.model import (
     Comment,
     Contract,
     Enum,
@@ -33,8 +34,7 @@ from codegen.model import (
     Returns,
     Struct,
 )
-from codegen.sources import load
-from pirsonal_async.errors import RequestValidationError
+from pirsonal_async_codegen.sources import load
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests/golden/conform"

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codegen.generate import docstring, header, render_package
-from codegen.model import (
+from pirsonal_async_codegen.generate import docstring, header, render_package
+from pirsonal_async_codegen.model import (
     BUILTINS,
     Contract,
     Element,

@@ -15,9 +15,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codegen.generate import StructView, TypeUse, render_package, views
-from codegen.model import Contract, Enum, EnumValue, Field, Function, Interface, Param, Struct
 from pirsonal_async import contract as runtime
+from pirsonal_async_codegen.generate import StructView, TypeUse, render_package, views
+from pirsonal_async_codegen.model import (
+    Contract,
+    Enum,
+    EnumValue,
+    Field,
+    Function,
+    Interface,
+    Param,
+    Struct,
+)
 
 # Every kind of field: each built-in, enums, structs, arrays, optionals, extends, a recursion.
 ALL_KINDS = Contract(

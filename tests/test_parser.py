@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from codegen import imports
-from codegen.diagnostics import Diagnostic, IdlError
-from codegen.imports import import_candidates
-from codegen.model import Pos, Struct
-from codegen.parser import parse_file, parse_text
+from pirsonal_async_codegen import imports
+from pirsonal_async_codegen.diagnostics import Diagnostic, IdlError
+from pirsonal_async_codegen.imports import import_candidates
+from pirsonal_async_codegen.model import Pos, Struct
+from pirsonal_async_codegen.parser import parse_file, parse_text
 
 HERE = Path(__file__).parent
 CASES = HERE / "idl_cases"

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codegen.diagnostics import Diagnostic, IdlError
-from codegen.model import (
+from pirsonal_async_codegen.diagnostics import Diagnostic, IdlError
+from pirsonal_async_codegen.model import (
     BUILTINS,
     Comment,
     Contract,
@@ -25,8 +25,8 @@ from codegen.model import (
     Returns,
     Struct,
 )
-from codegen.parser import parse_file, parse_text
-from codegen.printer import print_idl
+from pirsonal_async_codegen.parser import parse_file, parse_text
+from pirsonal_async_codegen.printer import print_idl
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -6,11 +6,11 @@ import warnings
 
 import pytest
 
-from codegen import naming
-from codegen.generate import views
-from codegen.model import Contract, Function, Interface
 from pirsonal_async import PirsonalClient
 from pirsonal_async.generated import SezionAPI
+from pirsonal_async_codegen import naming
+from pirsonal_async_codegen.generate import views
+from pirsonal_async_codegen.model import Contract, Function, Interface
 
 
 def public(names: object) -> set[str]:

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import respx
 
-from codegen.naming import snake_case
 from pirsonal_async import PirsonalClient, RequestValidationError
 from pirsonal_async.generated import CONTRACT, _json
 from pirsonal_async.generated.api import SezionAPI
 from pirsonal_async.testing import mock_pirsonal
 from pirsonal_async.types import TemplateStatus, Video
+from pirsonal_async_codegen.naming import snake_case
 
 RAW_VIDEO = {"name": "Hi Ana"}
 Call = Callable[[SezionAPI], Awaitable[Any]]
