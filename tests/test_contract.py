@@ -463,7 +463,8 @@ def test_violations_pickle() -> None:
 def test_the_runtime_contract_does_not_depend_on_codegen() -> None:
     probe = (
         "import sys, pirsonal_async.contract\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'codegen', 'pirsonal_async_codegen', 'lark', 'jinja2'}))"
+        "generator = {'codegen', 'pirsonal_async_codegen', 'lark', 'jinja2'}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in generator))"
     )
     output = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
