@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from pathlib import Path
 
@@ -102,3 +103,12 @@ def test_wal_mode_and_synchronous_level(path: Path, durable: bool, level: int) -
     with Journal(path, "t1", durable=durable) as journal:
         assert journal._db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert journal._db.execute("PRAGMA synchronous").fetchone() == (level,)
+
+
+def test_a_file_that_is_not_a_journal_is_refused(path: Path) -> None:
+    path.write_bytes(b"recipients, not a database\n" * 10)
+    with pytest.raises(JournalError, match="is not a campaign journal: file is not a database"):
+        Journal(path, "t1")
+    assert path.read_bytes() == b"recipients, not a database\n" * 10  # left as it was
+    with path.open("rb") as file:  # and its lock was released
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)

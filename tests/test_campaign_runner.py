@@ -279,3 +279,23 @@ async def test_at_most_concurrency_requests_are_in_flight(
     assert report.ok
     assert most == 3
     assert fake.creates() == 10
+
+
+async def test_a_row_whose_file_cannot_be_uploaded_fails_and_is_not_sent(
+    client: PirsonalClient, pirsonal: FakePirsonal, tmp_path: Path
+) -> None:
+    (tmp_path / "clip.weird").write_bytes(b"not a known media type")
+    rows = check_rows(
+        [
+            (2, {"key": "a", "name": "Ana", "input:clip:video": "clip.weird"}),
+            (3, {"key": "b", "name": "Ben", "input:clip:video": ""}),
+        ],
+        base_dir=tmp_path,
+    )
+    report = await run_campaign(client, TEMPLATE_ID, rows, tmp_path / "j.db")
+
+    [a] = report.unfinished
+    assert (a.key, a.status, a.video_id) == ("a", "failed", None)
+    assert a.error is not None
+    assert a.error.startswith(f"upload of {tmp_path / 'clip.weird'} failed: upload: param")
+    assert (pirsonal.creates("a"), pirsonal.creates("b")) == (0, 1)

@@ -79,6 +79,17 @@ class Journal:
             os.close(self._lock)
             raise JournalError(f"{self.path} is in use by another campaign run") from None
         self._db = sqlite3.connect(self.path, isolation_level=None)  # explicit transactions
+        try:
+            owner = self._open(template_id, durable)
+        except sqlite3.DatabaseError as error:
+            self.close()
+            raise JournalError(f"{self.path} is not a campaign journal: {error}") from None
+        if owner != template_id:
+            self.close()
+            raise JournalError(f"{self.path} is the journal of template {owner}, not {template_id}")
+
+    def _open(self, template_id: str, durable: bool) -> str:
+        """Sets the journal up (once) and returns the template it belongs to."""
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         with self._transaction():
@@ -86,9 +97,7 @@ class Journal:
                 self._db.execute(statement)
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('template_id', ?)", (template_id,))
         (owner,) = self._db.execute("SELECT value FROM meta WHERE name='template_id'").fetchone()
-        if owner != template_id:
-            self.close()
-            raise JournalError(f"{self.path} is the journal of template {owner}, not {template_id}")
+        return str(owner)
 
     def __enter__(self) -> Journal:
         return self

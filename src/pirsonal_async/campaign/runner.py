@@ -215,8 +215,6 @@ class _Run:
             await self._reconcile(unsure)
 
     async def _create(self, row: Recipient) -> None:
-        if any(path not in self.media_ids for path in row.files):
-            return  # its upload failed: the row is already failed
         video = row.to_video(self.media_ids)
         self.journal.creating(row.key)  # committed before the request is sent
         self._set(row.key, "creating")
@@ -281,7 +279,7 @@ class _Run:
         async def upload(path: str) -> None:
             try:
                 media = await self.client.upload_media(path)
-            except PirsonalAsyncError as error:  # a retried upload only costs storage
+            except (PirsonalAsyncError, OSError) as error:  # the next run tries it again
                 failures[path] = f"upload of {path} failed: {error}"
             else:
                 if media.id is None:
