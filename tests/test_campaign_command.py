@@ -6,9 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from pirsonal_async.campaign import CampaignProgress
+from pirsonal_async.campaign import CampaignProgress, Journal
 from pirsonal_async.campaign.command import render_campaign
 from pirsonal_async.cli import main
+
+
+@pytest.fixture
+def no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials for a server that is not there: nothing may be sent."""
+    monkeypatch.setenv("PIRSONAL_ACCOUNT_ID", "acc")
+    monkeypatch.setenv("PIRSONAL_ACCOUNT_SECRET", "secret")
+    monkeypatch.setenv("PIRSONAL_BASE_URL", "http://127.0.0.1:9")  # nothing may be sent
 
 
 def progress(finished: int, before: int = 0) -> CampaignProgress:
@@ -43,15 +51,12 @@ def test_the_progress_line_shows_counts_rate_and_eta() -> None:
 )
 def test_usage_errors_exit_2_before_anything_is_sent(
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    no_server: None,
     capsys: pytest.CaptureFixture[str],
     csv: str,
     options: list[str],
     message: str,
 ) -> None:
-    monkeypatch.setenv("PIRSONAL_ACCOUNT_ID", "acc")
-    monkeypatch.setenv("PIRSONAL_ACCOUNT_SECRET", "secret")
-    monkeypatch.setenv("PIRSONAL_BASE_URL", "http://127.0.0.1:9")  # nothing may be sent
     recipients = tmp_path / "people.csv"
     recipients.write_text(csv, encoding="utf-8")
     journal = tmp_path / "j.db"
@@ -61,3 +66,17 @@ def test_usage_errors_exit_2_before_anything_is_sent(
     assert status == 2
     assert message in capsys.readouterr().err
     assert not journal.exists()
+
+
+def test_a_journal_of_another_template_is_a_usage_error(
+    tmp_path: Path, no_server: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recipients = tmp_path / "people.csv"
+    recipients.write_text("key,name\na,Ana\n", encoding="utf-8")
+    journal = tmp_path / "j.db"
+    Journal(journal, "t1").close()
+
+    status = main(["campaign", "t2", str(recipients), "--journal", str(journal)])
+
+    assert status == 2
+    assert f"{journal} is the journal of template t1, not t2" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from pirsonal_async.campaign.journal import JournalError
 from pirsonal_async.campaign.rows import RecipientsFileError, read_recipients
 from pirsonal_async.campaign.runner import CampaignProgress, CampaignReport, run_campaign
 from pirsonal_async.cli import ProgressBar, UsageError
@@ -49,6 +50,8 @@ def run_command(args: argparse.Namespace, client: PirsonalClient, bar: ProgressB
 
     try:
         report = asyncio.run(run())
+    except JournalError as error:  # raised before anything is sent
+        raise UsageError(str(error)) from None
     finally:
         bar.finish()
     if args.out:
