@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SOURCES := src codegen tests bench examples
+EXTRAS  := codegen,sandbox,dev
+# The oldest and newest supported Pythons, tested by `make test-pythons` (the default one by `test`).
+PYTHONS := 3.10 3.13
 
-.PHONY: install test lint generate check demo bench clean
+.PHONY: install test test-pythons lint generate check demo bench clean
 
 # The demo, tests and benchmarks talk to servers on loopback: never through an environment proxy.
 comma := ,
@@ -16,7 +19,7 @@ export no_proxy := $(LOOPBACK)$(if $(no_proxy),$(comma)$(no_proxy))
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[codegen,sandbox,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,5 +44,10 @@ demo: install
 bench: install
 	$(BIN)/python -m bench
 
+# pytest under each of $(PYTHONS), in .venv-X.Y; lint and generated code are checked once, by `test`.
+# A missing interpreter is skipped, or fails under CI=true.
+test-pythons:
+	EXTRAS='$(EXTRAS)' .ci/test-pythons $(PYTHONS)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV)-*/ .mypy_cache .ruff_cache .pytest_cache

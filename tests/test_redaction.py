@@ -181,6 +181,23 @@ def test_data_nested_too_deep_to_copy_is_masked_whole() -> None:
     assert Redactor().data({"ok": 1, "deep": deep}) == MASK
 
 
+def nested_lists(levels: int, leaf: Any) -> Any:
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
+def test_data_is_copied_up_to_a_fixed_depth_on_every_python() -> None:
+    # The same cut whatever the interpreter's frames per level: 100 containers deep, then the
+    # whole value is masked.
+    redactor = Redactor(["s3cr3t"])
+
+    assert redactor.data(nested_lists(100, "s3cr3t!")) == nested_lists(100, "***!")
+    assert redactor.data(nested_lists(101, "x")) == MASK
+    assert redactor.data(nested_lists(98, {"a": []})) == nested_lists(98, {"a": []})
+    assert redactor.data(nested_lists(99, {"a": []})) == MASK
+
+
 def test_the_log_filter_redacts_messages_args_and_exceptions(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -43,6 +43,9 @@ _SECRET_REPR_KEY = re.compile(rf"(?i)('[^'\\]*{_NAMED}[^'\\]*'\s*:\s*)'(?:[^'\\]
 # lies in this tail, which is dropped. Longer than any credential, short enough to bound the
 # work on a huge body.
 _EXCERPT_SLACK = 10_000
+# JSON nested deeper is masked whole. An explicit cut, far below the recursion limit, so every
+# Python masks the same values (3.12+ inline comprehensions: fewer frames per level).
+_MAX_DEPTH = 100
 
 
 def is_secret_name(name: str) -> bool:
@@ -126,14 +129,18 @@ class Redactor:
         except RecursionError:
             return MASK
 
-    def _masked(self, value: Any) -> Any:
+    def _masked(self, value: Any, depth: int = 0) -> Any:
         if isinstance(value, str):
             return self(value)
+        if isinstance(value, list | dict) and depth == _MAX_DEPTH:
+            raise RecursionError(f"nested more than {_MAX_DEPTH} deep")
         if isinstance(value, list):
-            return [self._masked(item) for item in value]
+            return [self._masked(item, depth + 1) for item in value]
         if isinstance(value, dict):
             return {
-                key: MASK if isinstance(key, str) and is_secret_name(key) else self._masked(item)
+                key: MASK
+                if isinstance(key, str) and is_secret_name(key)
+                else self._masked(item, depth + 1)
                 for key, item in value.items()
             }
         return value
