@@ -740,11 +740,21 @@ def test_python_dash_m_pirsonal_async_runs_the_cli(
     assert "Video_Get(videoID string) Video" in capsys.readouterr().out
 
 
+async def start_console_script(*argv: str, **options: Any) -> asyncio.subprocess.Process:
+    """`pirsonal ARGV...` as a user runs it from a terminal: Ctrl-C (SIGINT) at its default
+    action even when this run ignores it, as a job a non-interactive shell put in the
+    background does (and a child inherits; an ignored SIGINT is rightly left ignored)."""
+    return await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("pirsonal")),
+        *argv,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **options,
+    )
+
+
 async def test_console_script_receives_webhooks_until_ctrl_c(sandbox: Sandbox) -> None:
     token = "hook-token-5be1"
-    script = Path(sys.executable).with_name("pirsonal")
-    receiver = await asyncio.create_subprocess_exec(
-        str(script),
+    receiver = await start_console_script(
         "webhook",
         "--port",
         "0",
@@ -777,8 +787,7 @@ async def test_console_script_receives_webhooks_until_ctrl_c(sandbox: Sandbox) -
 
 async def test_console_script_sandbox_prints_lines_a_shell_can_eval_and_stops_on_ctrl_c() -> None:
     secret = 'it\'s a "secret" $HOME'  # quotes and a dollar survive the shell
-    sandbox = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("pirsonal")),
+    sandbox = await start_console_script(
         "--account-secret",
         secret,
         "sandbox",
@@ -829,8 +838,7 @@ async def test_output_to_a_closed_pipe_ends_quietly_with_sigpipes_status(
     reader, writer = os.pipe()
     os.close(reader)
     try:
-        process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("pirsonal")),
+        process = await start_console_script(
             *argv,
             stdout=writer,
             stderr=asyncio.subprocess.PIPE,
