@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pirsonal_async_codegen.generate import docstring, header, render_package
+from pirsonal_async_codegen.generate import header, render_package
 from pirsonal_async_codegen.model import (
     BUILTINS,
     Contract,
@@ -24,6 +24,7 @@ from pirsonal_async_codegen.model import (
     Returns,
     Struct,
 )
+from pirsonal_async_codegen.text import docstring
 
 REPO = Path(__file__).resolve().parents[1]
 
