@@ -97,7 +97,8 @@ def test_retry_after_is_honoured_up_to_its_cap() -> None:
 
     assert policy.delay(READ, 1, HttpStatus(429, retry_after=7.0), 0.9) == 7.0
     assert policy.delay(READ, 1, HttpStatus(503, retry_after=0.0), 0.9) == 0.0
-    assert policy.delay(READ, 1, HttpStatus(429, retry_after=31.0), 0.0) is None
+    assert policy.delay(READ, 1, HttpStatus(429, retry_after=30.0), 0.0) == 30.0
+    assert policy.delay(READ, 1, HttpStatus(429, retry_after=30.001), 0.0) is None
 
 
 def test_a_batch_is_read_only_only_if_all_its_calls_are() -> None:
@@ -118,6 +119,15 @@ def test_custom_read_only_patterns() -> None:
     assert not policy.is_read_only("SezionAPI.Video_Get")
     assert policy == RetryPolicy(read_only=("get*", "find_*"))
     assert hash(policy) == hash(RetryPolicy(read_only=("get*", "find_*")))
+
+
+def test_a_policy_at_its_bounds_is_valid() -> None:
+    single = RetryPolicy(max_attempts=1, base_delay=0.0, max_delay=0.0, max_retry_after=0.0)
+    full_jitter = RetryPolicy(base_delay=2.0, jitter=1.0)
+
+    assert single.delay(WRITE, 1, Failure.NOT_SENT, 0.0) is None
+    assert full_jitter.delay(READ, 1, Failure.TIMEOUT, 0.25) == 1.5
+    assert full_jitter.delay(READ, 1, Failure.TIMEOUT, 0.0) == 2.0
 
 
 @pytest.mark.parametrize(
@@ -146,6 +156,12 @@ NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
         (" 120 ", 120.0),
         ("Wed, 01 May 2024 12:00:09 GMT", 9.0),
         ("Wed, 01 May 2024 11:00:00 GMT", 0.0),
+        ("Wed, 01 May 2024 13:00:09 +0100", 9.0),
+        ("Wed, 01 May 2024 07:00:09 -0500", 9.0),
+        ("Wed, 01 May 2024 12:00:09 -0000", 9.0),  # RFC 5322: UTC, with no offset known
+        ("²", None),
+        ("①", None),
+        ("١٢", None),  # Arabic-Indic digits: float() would read them as 12
         ("soon", None),
         ("-3", None),
         ("", None),
@@ -298,6 +314,18 @@ async def test_rate_limits_honour_retry_after(respx_mock: respx.MockRouter) -> N
     assert sleeps.delays == [3.0, 3.0]
     assert (caught.value.status, caught.value.retry_after, caught.value.attempts) == (429, 3.0, 3)
     assert str(caught.value) == f"{READ}: HTTP 429 Too Many Requests (after 3 attempts)"
+
+
+@pytest.mark.parametrize("header", ["²", "①"])
+async def test_a_retry_after_of_other_digits_is_ignored(
+    respx_mock: respx.MockRouter, header: str
+) -> None:
+    sleeps = Sleeps()
+    limited = httpx.Response(429, headers=[(b"Retry-After", header.encode())])
+    respx_mock.post(URL).mock(side_effect=steps(limited, reply("ok")))
+
+    assert await client(sleeps).call(READ, []) == "ok"
+    assert sleeps.delays == [0.5]  # the policy's own backoff
 
 
 async def test_a_retry_after_beyond_the_cap_is_not_waited_for(

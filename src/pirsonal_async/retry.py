@@ -119,7 +119,8 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if value is None:
         return None
     text = value.strip()
-    if text.isdigit():
+    # RFC 9110 delay-seconds are ASCII digits; str.isdigit also takes "²" and "①".
+    if text.isascii() and text.isdigit():
         return float(text)
     try:
         when = parsedate_to_datetime(text)
