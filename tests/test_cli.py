@@ -494,6 +494,25 @@ async def test_the_account_secret_is_never_printed(
     assert "***" in runs[3].err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--account-secert", CANARY, "call", "media_list"],
+        ["call", "media_list", "--account-secert", CANARY],
+        ["call", "media_list", f"--template-sercet={CANARY}"],
+        ["--account-sec", CANARY, "call", CANARY],
+        ["--tokne", CANARY, "webhook"],
+    ],
+)
+def test_a_secret_under_a_mistyped_option_is_not_echoed(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_sync(capsys, "--account-id", "a", *argv)
+
+    assert_one_error_line(result, 2, "error: UsageError: ", "***")
+    assert CANARY not in result.err
+
+
 # --- webhook receiver, sandbox, python -m ---
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import html
 import importlib
 import json
 import logging
 import pkgutil
+import re
 import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,13 +21,13 @@ import pytest
 import respx
 
 import pirsonal_async
+from pirsonal_async import PirsonalClient
 from pirsonal_async._redact import (
     LOG_FILTER,
     MASK,
     Redactor,
     guard_logs,
     is_secret_name,
-    unguard_logs,
 )
 from pirsonal_async.errors import (
     BadSecret,
@@ -201,8 +205,8 @@ def test_data_is_copied_up_to_a_fixed_depth_on_every_python() -> None:
 def test_the_log_filter_redacts_messages_args_and_exceptions(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    guard_logs([TEMPLATE_SECRET])
     logger = logging.getLogger("httpx")
+    unguard = guard_logs(logger, [TEMPLATE_SECRET])
 
     with caplog.at_level(logging.DEBUG):
         logger.info("GET %s", f"https://h/?templateSecret={TEMPLATE_SECRET}")
@@ -210,6 +214,7 @@ def test_the_log_filter_redacts_messages_args_and_exceptions(
             raise RuntimeError(f"failed with {TEMPLATE_SECRET}")
         except RuntimeError:
             logger.exception("boom")
+    unguard()
 
     assert LOG_FILTER in logger.filters
     assert CORE not in caplog.text
@@ -420,16 +425,29 @@ async def test_secrets_in_the_url_itself_are_kept_out_of_repr_and_errors(
     assert leaks(texts) == []
 
 
-async def test_param_secrets_are_masked_in_logs_by_name_without_being_registered() -> None:
+async def test_the_log_filter_forgets_the_secrets_of_clients_dropped_unclosed() -> None:
+    gc.collect()
     before = LOG_FILTER.redactor.secret_count
     async with httpx.AsyncClient() as http:
         clients = [
             RpcClient(URL, params={"accountSecret": f"{CORE}-{n}"}, http_client=http)
             for n in range(2_000)
         ]
+        during = LOG_FILTER.redactor.secret_count
+        del clients
+        gc.collect()
 
-    assert len(clients) == 2_000
-    assert LOG_FILTER.redactor.secret_count == before
+    assert (during, LOG_FILTER.redactor.secret_count) == (before + 2_000, before)
+
+
+def test_forgetting_a_secret_never_waits_for_the_lock() -> None:
+    # A client collected unclosed is forgotten in a finalizer, which the garbage collector may
+    # run in a thread that holds the lock, in the middle of a redaction.
+    redactor = Redactor([SPLIT])
+    with redactor._lock:
+        redactor.remove([SPLIT])
+
+    assert (redactor(SPLIT), redactor.secret_count) == (SPLIT, 0)
 
 
 async def test_a_clients_own_secrets_are_unregistered_when_it_closes(
@@ -457,28 +475,33 @@ async def test_a_clients_own_secrets_are_unregistered_when_it_closes(
 def test_records_of_the_librarys_child_loggers_are_masked(
     caplog: pytest.LogCaptureFixture, name: str
 ) -> None:
-    guard_logs([TEMPLATE_SECRET])
+    logger = logging.getLogger(name)
+    unguard = guard_logs(logger, [TEMPLATE_SECRET])
     try:
         with caplog.at_level(logging.DEBUG):
-            logging.getLogger(name).warning("echo %s ?templateSecret=%s", TEMPLATE_SECRET, CORE)
+            logger.warning("echo %s ?templateSecret=%s", TEMPLATE_SECRET, CORE)
     finally:
-        unguard_logs([TEMPLATE_SECRET])
+        unguard()
 
     assert caplog.messages == ["echo *** ?templateSecret=***"]
 
 
-def test_every_logger_of_the_library_and_httpx_is_guarded() -> None:
+async def test_every_logger_a_request_may_pass_through_is_guarded() -> None:
     for module in pkgutil.walk_packages(pirsonal_async.__path__, "pirsonal_async."):
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
-    loggers = [
-        logger
-        for name, logger in logging.root.manager.loggerDict.items()
-        if name.split(".")[0] in ("pirsonal_async", "httpx", "httpcore")
-        and isinstance(logger, logging.Logger)
-    ]
+    logging.getLogger("httpcore.added_later")  # a child logger a newer httpcore may bring
+    async with RpcClient(URL):
+        loggers = [
+            logger
+            for name, logger in logging.root.manager.loggerDict.items()
+            if name.split(".")[0] in ("pirsonal_async", "httpx", "httpcore", "hpack", "aiohttp")
+            and isinstance(logger, logging.Logger)
+        ]
 
-    assert {"pirsonal_async.webhooks", "httpcore.http11"} <= {log.name for log in loggers}
+    engines = {"httpcore.http11", "httpcore.added_later", "hpack.hpack", "aiohttp.client"}
+    assert {"pirsonal_async.webhooks", *engines} <= {log.name for log in loggers}
+    assert {"aiohttp.access", "aiohttp.internal", "aiohttp.server"} <= {log.name for log in loggers}
     assert [log.name for log in loggers if LOG_FILTER not in log.filters] == []
 
 
@@ -497,3 +520,146 @@ def test_a_refused_url_does_not_show_its_secrets(url: str, secrets: list[str]) -
 
     assert str(caught.value).startswith("RpcClient url must be an absolute http(s) URL, got ")
     assert leaks(texts_of(caught.value)) == []
+
+
+# --- every spelling, every logger, every client ---
+
+# A secret with characters that each encoding spells differently (space, &, =, /, +, é).
+SPELLED = "a b&c=d/+é"
+SPELLINGS_OF_SPELLED = {
+    "lowercase-percent": "a+b%26c%3dd%252f%2b%c3%a9",  # as a hostile run saw it
+    "form-encoded": quote_plus(SPELLED, safe=""),
+    "percent-encoded": quote(SPELLED, safe=""),
+    "double-encoded": quote(quote(SPELLED, safe=""), safe=""),
+    "html-escaped": html.escape(SPELLED),
+    "html-decimal": "".join(f"&#{ord(char)};" for char in SPELLED),
+    "html-hex": "".join(f"&#X{ord(char):04X}" for char in SPELLED),
+    "json": json.dumps(SPELLED)[1:-1],
+    "json-every-char": "".join(f"\\u{ord(char):04X}" for char in SPELLED),
+    "json-in-a-repr": repr(json.dumps(SPELLED))[2:-2],
+    "bytes-repr": repr(SPELLED.encode())[2:-1],
+}
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_SPELLED.values(), ids=SPELLINGS_OF_SPELLED)
+async def test_every_spelling_of_a_secret_is_masked_in_a_status_error(
+    respx_mock: respx.MockRouter, spelling: str
+) -> None:
+    respx_mock.post(url__startswith=URL).respond(502, text=f"<p>bad key {spelling}</p>")
+    rpc = RpcClient(URL, params={"accountSecret": SPELLED}, retry=NO_RETRY)
+
+    with pytest.raises(HttpStatusError) as caught:
+        await echo(rpc)
+
+    assert "<p>bad key ***</p>" in str(caught.value)
+
+
+# Characters beyond Latin-1 and the BMP, and control characters, as each escaping writes them.
+WIDE = "pa$$😀wörd\t€"
+WIDE_SPELLINGS = {
+    "json-ascii": json.dumps(WIDE)[1:-1],  # a surrogate pair for the emoji
+    "python-ascii": ascii(WIDE)[1:-1],  # \U0001f600, \xf6
+    "bytes-repr": repr(WIDE.encode())[2:-1],  # \xf0\x9f\x98\x80
+    "percent": quote(WIDE, safe="").lower(),
+    "html-named": "pa&dollar;&dollar;&#128512;w&ouml;rd&Tab;&euro;",
+}
+
+
+@pytest.mark.parametrize("spelling", WIDE_SPELLINGS.values(), ids=WIDE_SPELLINGS)
+def test_every_spelling_of_a_wide_secret_is_masked(spelling: str) -> None:
+    assert Redactor([WIDE])(f"[{spelling}]") == "[***]"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("Server disconnected", "Server disconnected"),
+        ("code s failed", "code *** failed"),
+        ("?x=s&y=1", "?x=***&y=1"),
+        ('{"echo": "s"}', '{"echo": "***"}'),
+    ],
+)
+def test_a_short_secret_is_masked_only_where_it_stands_alone(text: str, shown: str) -> None:
+    assert Redactor(["s"])(text) == shown
+
+
+def test_a_secret_of_eight_characters_is_masked_even_inside_a_word() -> None:
+    assert (
+        Redactor(["abcdefg", "12345678"])("xabcdefgx x12345678x abcdefg") == "xabcdefgx x***x ***"
+    )
+
+
+async def test_a_short_secret_is_still_masked_by_name_in_a_url(
+    respx_mock: respx.MockRouter,
+) -> None:
+    def disconnect(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"Server disconnected from {request.url}", request=request)
+
+    respx_mock.post(url__startswith=URL).mock(side_effect=disconnect)
+    rpc = RpcClient(URL, params={"accountSecret": "s"}, retry=NO_RETRY)
+
+    with pytest.raises(TransportError) as caught:
+        await echo(rpc)
+
+    assert f"Server disconnected from {URL}?accountSecret=***;" in str(caught.value)
+
+
+async def test_a_long_logged_reply_masks_a_secret_escaped_character_by_character(
+    respx_mock: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    escaped = "".join(f"\\u{ord(char):04x}" for char in TEMPLATE_SECRET)
+    result = f'{{"echo":"{escaped}","pad":"{"x" * 25_000}"}}'
+    body = f'{{"jsonrpc":"2.0","id":"1","result":{result}}}'
+    respx_mock.post(URL).respond(200, text=body)
+    rpc = RpcClient(URL, secrets=[TEMPLATE_SECRET], log_bodies=True, retry=NO_RETRY)
+
+    with caplog.at_level(logging.DEBUG, logger="pirsonal_async"):
+        result = await rpc.call("A.echo")
+
+    assert result["echo"] == TEMPLATE_SECRET
+    [logged] = [message for message in caplog.messages if message.startswith("reply body")]
+    assert '"echo":"***"' in logged
+
+
+async def test_a_secret_echoed_in_a_reply_header_is_masked_in_the_engines_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"(?i)content-length: *(\d+)", head)
+        call = json.loads(await reader.readexactly(int(length[1]) if length else 0))
+        body = json.dumps({"jsonrpc": "2.0", "id": call["id"], "result": "ok"}).encode()
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nX-Echo: "
+            + ACCOUNT_SECRET.encode()
+            + b"\r\n"
+            + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
+        await writer.drain()
+        writer.close()
+
+    print(
+        "SECRETS",
+        len(LOG_FILTER.redactor.secrets),
+        [s[:40] for s in LOG_FILTER.redactor.secrets][:50],
+    )
+    async with await asyncio.start_server(answer, "127.0.0.1", 0) as server:
+        port = server.sockets[0].getsockname()[1]
+        url = f"http://127.0.0.1:{port}/api"
+        with caplog.at_level(logging.DEBUG):
+            async with RpcClient(url, params={"accountSecret": ACCOUNT_SECRET}) as rpc:
+                assert await echo(rpc) == "ok"
+
+    [headers] = [r for r in caplog.records if "X-Echo" in r.getMessage()]
+    assert headers.name == "httpcore.http11"
+    assert "(b'X-Echo', b'***')" in headers.getMessage()
+    assert leaks([caplog.text, *caplog.messages]) == []
+
+
+def test_a_client_repr_hides_the_password_in_its_base_url() -> None:
+    client = PirsonalClient("acc", ACCOUNT_SECRET, base_url=f"https://user:{CORE}@rpc.example/")
+
+    assert (
+        repr(client) == "PirsonalClient(account_id='acc', base_url='https://user:***@rpc.example')"
+    )

@@ -204,15 +204,20 @@ async def test_async_iterable_with_size_and_async_progress(
     assert seen == [(3, 7), (7, 7)]
 
 
-async def test_logged_upload_url_masks_the_secret_without_registering_it(
+async def test_the_upload_secrets_are_masked_in_the_engines_logs_while_it_runs(
     mock: respx.MockRouter, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     mock.post(URL).respond(200, json=OK_REPLY)
     registered = LOG_FILTER.redactor.secret_count
+
+    async def echo(sent: int, total: int) -> None:  # as an engine logging a header would
+        logging.getLogger("httpcore.http11").debug("header X-Echo: %s", TEMPLATE_SECRET)
+
     with caplog.at_level(logging.DEBUG):
-        await upload_media(http, URL, TEMPLATE_QUERY, b"x", content_type="video/mp4")
+        await upload_media(http, URL, TEMPLATE_QUERY, b"x", content_type="video/mp4", progress=echo)
     [logged] = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert "templateSecret=***" in logged
+    assert "header X-Echo: ***" in caplog.messages
     assert TEMPLATE_SECRET not in caplog.text
     assert LOG_FILTER.redactor.secret_count == registered
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import html.entities
 import json
 import logging
 import re
 import threading
-from collections import Counter
-from collections.abc import Iterable
+import weakref
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 MASK = "***"
 
-# Every logger whose records may carry a request URL or a secret. A logger's filter does not
-# see the records propagated from its children, so each child logger is listed by name.
+# Every logger that a request of the library may pass through, whatever the engine. A logger's
+# filter does not see the records propagated from its children, so each child is listed by
+# name (and any other child of these roots is found when a client is made).
 GUARDED_LOGGERS = (
     "httpx",
     "httpcore",
@@ -23,12 +26,23 @@ GUARDED_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    "hpack",
+    "hpack.hpack",
+    "hpack.table",
+    "aiohttp",
+    "aiohttp.access",
+    "aiohttp.client",
+    "aiohttp.internal",
+    "aiohttp.server",
+    "aiohttp.web",
+    "aiohttp.websocket",
     "pirsonal_async",
     "pirsonal_async.sandbox",
     "pirsonal_async.sandbox.render",
     "pirsonal_async.sandbox.rpc_server",
     "pirsonal_async.webhooks",
 )
+_GUARDED_ROOTS = frozenset(name for name in GUARDED_LOGGERS if "." not in name)
 
 # The one rule for which field, key and parameter names hold secrets (codegen uses it too).
 _SECRET_NAME = re.compile("secret|password|token", re.IGNORECASE)
@@ -39,6 +53,11 @@ _SECRET_URL_PARAM = re.compile(rf"(?i)([?&;][^=&#\s]*{_NAMED}[^=&#\s]*=)[^&#\s\"
 _SECRET_JSON_KEY = re.compile(rf'(?i)("[^"\\]*{_NAMED}[^"\\]*"\s*:\s*)"(?:[^"\\]|\\.)*(?:"|\\?\Z)')
 _SECRET_REPR_KEY = re.compile(rf"(?i)('[^'\\]*{_NAMED}[^'\\]*'\s*:\s*)'(?:[^'\\]|\\.)*(?:'|\\?\Z)")
 
+# A known value shorter than this is masked only where it stands alone, not inside a word:
+# masking every "s" of a text would garble it and give the value away. (Values under secret
+# names, as in URLs and JSON, are masked by name whatever their length.)
+_SHORT_SECRET = 8
+
 # How far past an excerpt's limit a long text is redacted: a secret cut by the window's end
 # lies in this tail, which is dropped. Longer than any credential, short enough to bound the
 # work on a huge body.
@@ -46,6 +65,25 @@ _EXCERPT_SLACK = 10_000
 # JSON nested deeper is masked whole. An explicit cut, far below the recursion limit, so every
 # Python masks the same values (3.12+ inline comprehensions: fewer frames per level).
 _MAX_DEPTH = 100
+# The most characters one character of a secret takes in any spelling `_char_pattern` knows.
+_LONGEST_CHAR_SPELLING = 40
+
+# The escapes JSON and Python reprs write for these characters (`\n`, `\"`...).
+_SHORT_ESCAPES = {
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+    "/": "/",
+    "\b": "b",
+    "\f": "f",
+    "\n": "n",
+    "\r": "r",
+    "\t": "t",
+}
+# A backslash escape, escaped again up to twice (a JSON text quoted in a repr, and so on).
+_BACKSLASHES = r"\\{1,4}"
+# A percent-encoding, encoded again up to three times (`%2F`, `%252F`...).
+_PERCENT = "%(?:25){0,3}"
 
 
 def is_secret_name(name: str) -> bool:
@@ -53,67 +91,138 @@ def is_secret_name(name: str) -> bool:
     return _SECRET_NAME.search(name) is not None
 
 
-def _spellings(secret: str) -> set[str]:
-    # The forms a value takes in URLs, JSON (either escaping, "/" escaped or not) and reprs.
-    json_forms = {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
-    json_forms |= {form.replace("/", "\\/") for form in json_forms}
-    url_forms = {quote(secret, safe=""), quote_plus(secret, safe="")}
-    return {secret, repr(secret)[1:-1], *url_forms, *json_forms}
+def _hex(number: int, digits: int = 1) -> str:
+    """The number in hexadecimal digits of either case (a class is quicker to compile than a
+    case-insensitive group, and patterns are compiled per secret)."""
+    return "".join(f"[{d}{d.upper()}]" if d.isalpha() else d for d in f"{number:0{digits}x}")
+
+
+def _either(forms: list[str]) -> str:
+    return forms[0] if len(forms) == 1 else f"(?:{'|'.join(forms)})"
+
+
+@functools.cache
+def _html_names() -> dict[str, list[str]]:
+    """The HTML character reference names of each character (`amp;`, `AMP`...), escaped."""
+    names: dict[str, list[str]] = {}
+    for name, text in html.entities.html5.items():
+        names.setdefault(text, []).append(re.escape(name))
+    return names
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_pattern(char: str) -> str:
+    """Every spelling one character of a secret takes in a message: as is; percent-encoded in
+    any case, once or again, a space also as `+`; a JSON or Python escape, also of the UTF-8
+    bytes (a bytes repr) and escaped again; an HTML character reference."""
+    code = ord(char)
+    utf8 = char.encode("utf-8", "surrogatepass")
+    forms = [re.escape(char), "".join(_PERCENT + _hex(byte, 2) for byte in utf8)]
+    if char == " ":
+        forms += [r"\+", _PERCENT + "2[bB]"]
+    escapes = []
+    if code > 0xFFFF:
+        high, low = divmod(code - 0x10000, 0x400)
+        escapes += [f"u{_hex(0xD800 + high, 4)}{_BACKSLASHES}u{_hex(0xDC00 + low, 4)}"]
+        escapes += [f"U{_hex(code, 8)}"]
+    else:
+        escapes += [f"u{_hex(code, 4)}"]
+    if code < 0x100:
+        escapes += [f"x{_hex(code, 2)}"]
+    if code >= 0x80:
+        escapes += [_BACKSLASHES.join(f"x{_hex(byte, 2)}" for byte in utf8)]
+    if char in _SHORT_ESCAPES:
+        escapes += [re.escape(_SHORT_ESCAPES[char])]
+    references = [
+        f"#0{{0,4}}{code};?",
+        f"#[xX]0{{0,4}}{_hex(code)};?",
+        *_html_names().get(char, []),
+    ]
+    forms += [_BACKSLASHES + _either(escapes), "&" + _either(references)]
+    return _either(forms)
+
+
+def _value_pattern(secret: str) -> re.Pattern[str]:
+    """Every spelling of a secret, mixed character by character as decoders accept them."""
+    spelled = "".join(map(_char_pattern, secret))
+    if len(secret) < _SHORT_SECRET:
+        spelled = rf"(?<!\w){spelled}(?!\w)"
+    return re.compile(spelled)
 
 
 class Redactor:
     """Replaces secrets in text with `***`: known values, and values of secret-named keys.
 
-    Known values are counted: each `add` of a value is undone by one `remove` of it. Their
-    pattern is compiled on first use after a change, so adding is cheap. Thread-safe, since
-    the log filter runs in whatever thread logs.
+    A known value is masked in every spelling it takes in a message (see `_char_pattern`).
+    Known values are counted: each `add` of a value is undone by one `remove` of it. A value's
+    pattern is compiled on first use, so adding is cheap. Thread-safe, since the log filter
+    runs in whatever thread logs.
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._counts: Counter[str] = Counter()
-        self._values: re.Pattern[str] | None = None
-        self._longest = 0
+        # Removals wait here for the next use: `remove` may run in a garbage collector's
+        # finalizer, which can interrupt this very object while its lock is held.
+        self._removed: deque[list[str]] = deque()
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._ordered: list[re.Pattern[str]] = []
         self._stale = False
-        self._lock = threading.Lock()
+        # Reentrant: a record logged from a finalizer may be redacted while the lock is held.
+        self._lock = threading.RLock()
         self.add(secrets)
 
     @property
     def secret_count(self) -> int:
         """How many distinct secret values are known."""
-        return len(self._counts)
+        with self._lock:
+            return len(self._known())
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The known secret values."""
+        with self._lock:
+            return tuple(self._known())
 
     def add(self, secrets: Iterable[str]) -> None:
         with self._lock:
+            known = self._known()
             for secret in secrets:
                 if secret:
-                    self._stale |= secret not in self._counts
-                    self._counts[secret] += 1
+                    self._stale |= secret not in known
+                    known[secret] += 1
 
     def remove(self, secrets: Iterable[str]) -> None:
-        with self._lock:
-            for secret in secrets:
+        """Undoes one `add` of each value; never waits, so it is safe in a finalizer."""
+        self._removed.append(list(secrets))
+
+    def _known(self) -> Counter[str]:
+        """The count of each known value, once queued removals are applied (lock held)."""
+        while self._removed:
+            for secret in self._removed.popleft():
                 if self._counts[secret] == 1:
                     del self._counts[secret]
                     self._stale = True
                 elif self._counts[secret] > 1:
                     self._counts[secret] -= 1
+        return self._counts
 
-    def _compiled(self) -> tuple[re.Pattern[str] | None, int]:
-        """The pattern of every known spelling, and the length of the longest spelling."""
+    def _values(self) -> list[re.Pattern[str]]:
+        """The pattern of each known value, longest value first, so that a secret is never
+        half-replaced by a shorter one inside it."""
         with self._lock:
+            known = list(self._known())
             if self._stale:
-                spellings = {form for secret in self._counts for form in _spellings(secret)}
-                # Longest first, so a secret is never half-replaced by a shorter one inside it.
-                ordered = sorted(spellings, key=len, reverse=True)
-                self._values = re.compile("|".join(map(re.escape, ordered))) if ordered else None
-                self._longest = len(ordered[0]) if ordered else 0
+                self._patterns = {
+                    secret: self._patterns.get(secret) or _value_pattern(secret) for secret in known
+                }
+                by_length = sorted(known, key=len, reverse=True)
+                self._ordered = [self._patterns[secret] for secret in by_length]
                 self._stale = False
-            return self._values, self._longest
+            return self._ordered
 
     def __call__(self, text: str) -> str:
-        values, _ = self._compiled()
-        if values is not None:
-            text = values.sub(MASK, text)
+        for value in self._values():
+            text = value.sub(MASK, text)
         text = _URL_PASSWORD.sub(rf"\1{MASK}@", text)
         text = _SECRET_URL_PARAM.sub(rf"\1{MASK}", text)
         text = _SECRET_JSON_KEY.sub(rf'\1"{MASK}"', text)
@@ -151,7 +260,8 @@ class Redactor:
         A JSON body is redacted value by value, whatever escapes its strings use. A longer
         text is redacted a window past the limit, and cut only then.
         """
-        slack = max(_EXCERPT_SLACK, self._compiled()[1])
+        longest = max(map(len, self.secrets), default=0)
+        slack = max(_EXCERPT_SLACK, _LONGEST_CHAR_SPELLING * longest)
         window = limit + slack
         if isinstance(body, bytes):
             # A character takes at most 4 bytes: this decodes past the window if the body does.
@@ -199,24 +309,25 @@ LOG_FILTER = _SecretLogFilter()
 
 
 def _install_log_filter() -> None:
-    for name in GUARDED_LOGGERS:
+    existing = list(logging.root.manager.loggerDict)
+    children = [name for name in existing if name.partition(".")[0] in _GUARDED_ROOTS]
+    for name in {*GUARDED_LOGGERS, *children}:
         logger = logging.getLogger(name)
         if LOG_FILTER not in logger.filters:
             logger.addFilter(LOG_FILTER)
 
 
-def guard_logs(secrets: Iterable[str]) -> None:
-    """Redacts these secret values from the guarded loggers' records until `unguard_logs`.
+def guard_logs(owner: object, secrets: Iterable[str]) -> Callable[[], object]:
+    """Masks these secret values in the guarded loggers' records while `owner` needs it.
 
+    Until the returned function is called (later calls do nothing) or `owner` is garbage
+    collected, whichever comes first: so the registry holds only the values of live owners.
     Values under secret-named keys and URL parameters are masked without being registered.
     """
-    LOG_FILTER.redactor.add(secrets)
+    values = [secret for secret in secrets if secret]
+    LOG_FILTER.redactor.add(values)
     _install_log_filter()  # again, in case logging was reconfigured since
-
-
-def unguard_logs(secrets: Iterable[str]) -> None:
-    """Undoes one `guard_logs` call with the same values."""
-    LOG_FILTER.redactor.remove(secrets)
+    return weakref.finalize(owner, LOG_FILTER.redactor.remove, values)
 
 
 # Installed at import, so the library's records are masked before any client exists.

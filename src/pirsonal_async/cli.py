@@ -119,12 +119,27 @@ def _secrets_in(arguments: Sequence[str]) -> list[str]:
     found = [os.environ.get(name, "") for name in _SECRET_ENV]
     for index, argument in enumerate(arguments):
         option, equals, value = argument.partition("=")
-        if option.startswith("--") and ("secret" in option or "token" in option):
+        if option.startswith("--") and _looks_secret(option):
             if equals:
                 found.append(value)
             elif index + 1 < len(arguments):
                 found.append(arguments[index + 1])
     return found
+
+
+def _looks_secret(option: str) -> bool:
+    """Whether an option may hold a secret: one of a secret-looking name, mistyped
+    (--account-secert) or abbreviated (--account-sec) too, since argparse echoes the value
+    after an option it does not know, or reads it as the command or method."""
+    words = option.lstrip("-").lower().replace("_", "-").split("-")
+    return any(
+        secret in word
+        or secret.startswith(word)
+        or difflib.SequenceMatcher(None, word, secret).ratio() >= 0.75
+        for word in words
+        if word
+        for secret in ("secret", "token", "password")
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,7 +32,7 @@ from pirsonal_async._http import (
     status_error,
 )
 from pirsonal_async._httpx import HttpxEngine
-from pirsonal_async._redact import Redactor, guard_logs, is_secret_name, unguard_logs
+from pirsonal_async._redact import Redactor, guard_logs, is_secret_name
 from pirsonal_async.contract import IDL_METHOD, Contract
 from pirsonal_async.errors import (
     BatchNotSentError,
@@ -110,19 +110,17 @@ class RpcClient:
         random: Callable[[], float] = random_module.random,
     ) -> None:
         query = dict(params or {})
-        explicit = list(secrets)
         in_params = [value for name, value in query.items() if is_secret_name(name)]
-        self._redactor = Redactor([*explicit, *in_params])
+        self._redactor = Redactor([*secrets, *in_params])
         base = self._parse_url(url)
         if max_response_bytes < 1:
             raise ValueError(f"max_response_bytes must be >= 1, got {max_response_bytes}")
         self._deadline = Deadline.of(timeout)
         in_url = [value for name, value in base.params.items() if is_secret_name(name)]
         self._redactor.add([*in_url, base.password or ""])
-        # httpx logs `self._url`, whose query it has percent-encoded whole: the log filter
-        # masks secret-named params and the URL password by their place, not their value.
-        self._guarded = explicit
-        guard_logs(self._guarded)
+        # The engines log URLs and headers, where a server may echo a secret: the log filter
+        # masks these values until this client is closed or collected.
+        self._unguard_logs = guard_logs(self, self._redactor.secrets)
         self._url = base.copy_merge_params(query)
         self._url_text = str(self._url)
         self._engine: Engine
@@ -192,7 +190,8 @@ class RpcClient:
         params' and the results' contract checks."""
         sibling = copy.copy(self)
         sibling._owns_engine = False
-        sibling._guarded = []  # the original registered the secrets with the log filter
+        # Registered for its own life, which may outlast the original's.
+        sibling._unguard_logs = guard_logs(sibling, sibling._redactor.secrets)
         if timeout is not ...:
             sibling._deadline = Deadline.of(timeout)
         if retry is not ...:
@@ -218,8 +217,7 @@ class RpcClient:
 
         An `http_client` passed in is left open. Calls made after this raise
         `ClientClosedError`."""
-        unguard_logs(self._guarded)
-        self._guarded = []
+        self._unguard_logs()
         self._closed = True
         if self._owns_engine:
             await self._engine.aclose()

@@ -54,7 +54,7 @@ import httpx
 from pirsonal_async._envelope import decode_error
 from pirsonal_async._http import Body, Deadline, Engine, Post, Reply, Sleep, TimeoutTypes, send
 from pirsonal_async._httpx import HttpxEngine
-from pirsonal_async._redact import Redactor
+from pirsonal_async._redact import Redactor, guard_logs
 from pirsonal_async.errors import (
     HttpStatusError,
     ProtocolError,
@@ -159,14 +159,15 @@ async def upload_media(
     limit reached).
     """
     source_ = await _open_source(source, size)
+    # The secrets (a per-call template secret too) are masked by value in errors, and in the
+    # engines' logs while the upload runs (in URLs they are masked by name as well).
+    redact = Redactor(query[key] for key in _SECRET_PARAMS if query.get(key))
+    unguard_logs = guard_logs(redact, redact.secrets)
     try:
         name = source_.name if filename is None else filename
         upload_headers = _upload_headers(
             content_type=content_type, size=source_.size, filename=name, description=description
         )
-        # The log filter masks the secrets in URLs by their name; errors quote them in other
-        # spellings, so those are masked by value.
-        redact = Redactor(query[key] for key in _SECRET_PARAMS if query.get(key))
         post = Post(
             str(httpx.URL(url).copy_merge_params(dict(query))),
             {"User-Agent": USER_AGENT, **(headers or {}), **upload_headers},
@@ -187,6 +188,7 @@ async def upload_media(
             redact=redact,
         )
     finally:
+        unguard_logs()
         source_.close()
     return _decode_reply(reply, redact)
 
