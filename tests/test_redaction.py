@@ -621,7 +621,7 @@ async def test_a_long_logged_reply_masks_a_secret_escaped_character_by_character
     assert '"echo":"***"' in logged
 
 
-async def test_a_secret_echoed_in_a_reply_header_is_masked_in_the_engines_logs(
+async def test_a_secret_echoed_in_a_reply_header_is_masked_in_httpcores_log(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -639,22 +639,49 @@ async def test_a_secret_echoed_in_a_reply_header_is_masked_in_the_engines_logs(
         await writer.drain()
         writer.close()
 
-    print(
-        "SECRETS",
-        len(LOG_FILTER.redactor.secrets),
-        [s[:40] for s in LOG_FILTER.redactor.secrets][:50],
-    )
-    async with await asyncio.start_server(answer, "127.0.0.1", 0) as server:
+    async with (
+        await asyncio.start_server(answer, "127.0.0.1", 0) as server,
+        httpx.AsyncClient(trust_env=False) as http,
+    ):
         port = server.sockets[0].getsockname()[1]
         url = f"http://127.0.0.1:{port}/api"
         with caplog.at_level(logging.DEBUG):
-            async with RpcClient(url, params={"accountSecret": ACCOUNT_SECRET}) as rpc:
+            params = {"accountSecret": ACCOUNT_SECRET}
+            async with RpcClient(url, params=params, http_client=http) as rpc:
                 assert await echo(rpc) == "ok"
 
     [headers] = [r for r in caplog.records if "X-Echo" in r.getMessage()]
     assert headers.name == "httpcore.http11"
     assert "(b'X-Echo', b'***')" in headers.getMessage()
     assert leaks([caplog.text, *caplog.messages]) == []
+
+
+@pytest.mark.parametrize("name", ["aiohttp.client", "aiohttp.internal", "hpack.hpack"])
+async def test_a_live_clients_secret_values_are_masked_in_every_engines_loggers(
+    caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    logger = logging.getLogger(name)
+    secret = f"{name} {CORE}"
+    with caplog.at_level(logging.DEBUG, logger=name):
+        async with RpcClient(URL, params={"accountSecret": secret}):
+            logger.debug("echo %s", quote(secret))
+        logger.debug("closed %s", secret)  # forgotten: the filter holds live clients' values only
+
+    assert caplog.messages == ["echo ***", f"closed {secret}"]
+
+
+async def test_a_copy_with_options_keeps_the_secrets_masked_once_the_original_is_gone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = f"with_options {CORE}"
+    copy = RpcClient(URL, params={"accountSecret": secret}).with_options(retry=NO_RETRY)
+    gc.collect()
+
+    with caplog.at_level(logging.DEBUG, logger="httpx"):
+        logging.getLogger("httpx").debug("echo %s", secret)
+    await copy.aclose()
+
+    assert caplog.messages == ["echo ***"]
 
 
 def test_a_client_repr_hides_the_password_in_its_base_url() -> None:
