@@ -327,7 +327,9 @@ def guard_logs(owner: object, secrets: Iterable[str]) -> Callable[[], object]:
     values = [secret for secret in secrets if secret]
     LOG_FILTER.redactor.add(values)
     _install_log_filter()  # again, in case logging was reconfigured since
-    return weakref.finalize(owner, LOG_FILTER.redactor.remove, values)
+    # The finalizer may run at any allocation, even inside a contextvars or a lock operation,
+    # so it runs no Python code of ours: it only queues the removal (what `remove` does).
+    return weakref.finalize(owner, LOG_FILTER.redactor._removed.append, values)
 
 
 # Installed at import, so the library's records are masked before any client exists.
