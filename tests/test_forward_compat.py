@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 import respx
 
-from pirsonal_async import PirsonalClient, ProtocolError, WebhookError, parse_webhook
+from pirsonal_async import (
+    PirsonalClient,
+    ProtocolError,
+    RequestValidationError,
+    WebhookError,
+    parse_webhook,
+)
 from pirsonal_async.contract import Contract
 from pirsonal_async.generated import CONTRACT, DecodeError, UnknownEnumValue
 from pirsonal_async.generated import _json as codec
@@ -112,3 +118,19 @@ def test_a_typed_value_can_hold_an_unknown_value_and_mock_answers_send_it() -> N
     assert output.to_json() == {"type": "vimeo"}
     assert VideoOutput.from_json(output.to_json()) == output
     assert VideoOutput(type=VideoOutputType.youtube) != output
+
+
+@pytest.mark.parametrize("validate", [True, False])
+async def test_sending_an_unknown_value_back_is_checked_like_any_argument(
+    respx_mock: respx.MockRouter, validate: bool
+) -> None:
+    pirsonal = mock_pirsonal(respx_mock)
+    pirsonal.returns("Template_Video_New", "v2")
+    video = Video.from_json(NEWER_VIDEO)
+    async with PirsonalClient("acc", "secret", validate=validate) as client:
+        if validate:
+            with pytest.raises(RequestValidationError, match=r"inputMedias\[0\]\.type"):
+                await client.template_video_new("t1", video)
+        else:
+            assert await client.template_video_new("t1", video) == "v2"
+    assert pirsonal.calls("Template_Video_New") == ([] if validate else [["t1", NEWER_VIDEO]])
