@@ -3,12 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-SOURCES := src codegen tests bench examples
-EXTRAS  := codegen,sandbox,dev
+SOURCES := src codegen tests bench examples docs/hooks
+EXTRAS  := codegen,sandbox,dev,docs
 # The oldest and newest supported Pythons, tested by `make test-pythons` (the default one by `test`).
 PYTHONS := 3.10 3.13
 
-.PHONY: install test test-pythons lint generate check demo bench clean
+.PHONY: install test test-pythons lint generate check docs demo bench clean
 
 # The demo, tests and benchmarks talk to servers on loopback: never through an environment proxy.
 comma := ,
@@ -32,11 +32,15 @@ lint: install
 check: install
 	$(BIN)/pirsonal-codegen check
 
-test: lint check
+test: lint check docs
 	$(BIN)/python -m pytest
 
 generate: install
 	$(BIN)/pirsonal-codegen regenerate
+
+# The reference site, from the docstrings, into site/; any MkDocs warning fails it (--strict).
+docs: install
+	$(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings from --strict too
 
 demo: install
 	$(BIN)/python examples/run_demo.py
@@ -50,4 +54,4 @@ test-pythons:
 	EXTRAS='$(EXTRAS)' .ci/test-pythons $(PYTHONS)
 
 clean:
-	rm -rf $(VENV) $(VENV)-*/ .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(VENV)-*/ site .mypy_cache .ruff_cache .pytest_cache
