@@ -173,9 +173,11 @@ class PirsonalClient(SezionAPI):
         validate: bool | EllipsisType = ...,
     ) -> PirsonalClient:
         """A client for the same account and connection pool with another `timeout`, `retry`
-        or `validate`, for one slow or critical call site::
+        or `validate`, for one slow or critical call site:
 
-            await client.with_options(timeout=120.0).template_video_new(template_id, video)
+        ```python
+        await client.with_options(timeout=120.0).template_video_new(template_id, video)
+        ```
 
         Closing it leaves the pool open: the original client owns it.
         """

@@ -10,23 +10,25 @@ installed every test can use these function-scoped asyncio fixtures (pytest-asyn
   yields the running `Sandbox`.
 - ``pirsonal_client``: a `PirsonalClient` connected to that sandbox with its account.
 
-::
+```python
+async def test_a_video_is_made(pirsonal_client, pirsonal_sandbox):
+    template_id = await pirsonal_client.template_new(TemplateNew(...))
+    video_id = await pirsonal_client.template_video_new(template_id, Video(name="Hi"))
+    await pirsonal_sandbox.state.wait_rendered(video_id)
+    assert (await pirsonal_client.video_get(video_id)).status.code == "done"
+```
 
-    async def test_a_video_is_made(pirsonal_client, pirsonal_sandbox):
-        template_id = await pirsonal_client.template_new(TemplateNew(...))
-        video_id = await pirsonal_client.template_video_new(template_id, Video(name="Hi"))
-        await pirsonal_sandbox.state.wait_rendered(video_id)
-        assert (await pirsonal_client.video_get(video_id)).status.code == "done"
+`mock_pirsonal` answers Pirsonal's JSON-RPC methods (batches too) through respx, no server:
 
-`mock_pirsonal` answers Pirsonal's JSON-RPC methods (batches too) through respx, no server::
-
-    async def test_archive(respx_mock):
-        pirsonal = mock_pirsonal(respx_mock)
-        pirsonal.returns("Video_Get", {"id": "v1", "name": "Hi", "status": {"code": "done"}})
-        pirsonal.fails("Video_Delete", code=1007, message="Video not found")
-        with pytest.raises(VideoNotFound):
-            await my_service.archive("v1")  # calls Video_Get, then Video_Delete
-        assert pirsonal.calls("Video_Delete") == [["v1", True]]
+```python
+async def test_archive(respx_mock):
+    pirsonal = mock_pirsonal(respx_mock)
+    pirsonal.returns("Video_Get", {"id": "v1", "name": "Hi", "status": {"code": "done"}})
+    pirsonal.fails("Video_Delete", code=1007, message="Video not found")
+    with pytest.raises(VideoNotFound):
+        await my_service.archive("v1")  # calls Video_Get, then Video_Delete
+    assert pirsonal.calls("Video_Delete") == [["v1", True]]
+```
 """
 
 from __future__ import annotations
