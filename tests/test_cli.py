@@ -297,6 +297,9 @@ def test_help_exits_0_and_names_env_variables_without_their_values(
         assert result.status == 0
         assert "(default: $PIRSONAL_" in result.out
         assert CANARY not in result.out + result.err
+    webhook_help = " ".join(run_sync(capsys, "webhook", "--help").out.split())
+    assert "(default: 127.0.0.1)" in webhook_help
+    assert "(default: 8000)" in webhook_help
 
 
 def test_ctrl_c_exits_130_quietly(

@@ -231,8 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve a webhook receiver that prints each delivered video as one JSON "
         "line on stdout.",
     )
-    webhook.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    webhook.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    webhook.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    webhook.add_argument(
+        "--port", type=int, default=8000, help="port, 0 for any free one (default: %(default)s)"
+    )
     webhook.add_argument(
         "--token",
         help="require this token as ?token=... or as the URL's last path segment "
