@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from pirsonal_async._envelope import decode_error, to_result
+from pirsonal_async._envelope import decode_error, encode, to_result
 from pirsonal_async._redact import Redactor
-from pirsonal_async.errors import ProtocolError, UnspecifiedError
+from pirsonal_async.contract import Contract
+from pirsonal_async.errors import ProtocolError, RequestValidationError, UnspecifiedError
 
 SECRET = "s3cr3t-Zq9canary"
 
@@ -61,3 +63,32 @@ def test_a_bad_envelope_value_is_shown_up_to_its_limit(
 
     shown = json.dumps(value) if not over else json.dumps(value)[: limit - 3] + "..."
     assert str(caught.value) == "A.b: " + message.format(shown)
+
+
+CONFORM = Contract(json.loads((Path(__file__).parent / "data/barrister/conform.json").read_text()))
+
+
+def test_a_result_with_a_key_the_contract_does_not_know_is_accepted_unless_strict() -> None:
+    result = {"status": "ok", "count": 1, "items": ["a"], "addedLater": True}
+    reply = {"jsonrpc": "2.0", "id": "1", "result": result}
+
+    assert to_result(reply, "A.repeat", "1", CONFORM) == result
+    with pytest.raises(ProtocolError) as caught:
+        to_result(reply, "A.repeat", "1", CONFORM, strict=True)
+    assert "addedLater" in str(caught.value)
+
+
+def test_an_error_whose_message_is_not_a_string_names_its_kind() -> None:
+    error = decode_error({"code": 1007, "message": 42}, "A.b", Redactor())
+
+    assert type(error) is ProtocolError
+    assert str(error) == 'A.b: reply error 1007 has a number "message", not a string'
+
+
+def test_an_envelope_that_cannot_be_encoded_for_another_reason_says_so() -> None:
+    envelope = {"jsonrpc": "2.0", "id": object(), "method": "A.b", "params": [1]}
+
+    with pytest.raises(RequestValidationError) as caught:
+        encode(envelope)
+
+    assert str(caught.value) == "A.b: params are not JSON-serialisable"
