@@ -65,7 +65,7 @@ $(MUTATE_STAMP): $(STAMP)
 
 mutate: $(MUTATE_STAMP)
 	for module in $(MUTATED); do \
-		$(BIN)/mutmut run --max-children 2 "pirsonal_async.$$module.*" > /dev/null || exit 1; \
+		$(BIN)/mutmut run --max-children 2 "pirsonal_async.$$module.*" || exit 1; \
 	done
 	$(BIN)/mutmut results --all true | awk -F': ' \
 		'$$2 != "not checked" { split($$1, name, "."); count[name[2] ": " $$2]++ } \

@@ -177,6 +177,26 @@ def test_a_secret_stays_known_until_each_add_is_removed() -> None:
     assert redactor.secret_count == 0
 
 
+def test_a_secret_added_three_times_stays_known_until_the_third_removal() -> None:
+    redactor = Redactor([SPLIT, SPLIT, SPLIT])
+
+    shown = []
+    for _ in range(3):
+        redactor.remove([SPLIT])
+        shown.append(redactor(SPLIT))
+
+    assert shown == [MASK, MASK, SPLIT]
+
+
+def test_a_longer_secret_wins_even_when_a_shorter_one_sorts_after_it() -> None:
+    # Ordered by length, not by text: "zz..." sorts after "az..." but is inside it.
+    assert Redactor(["zzzzzzzz1", "azzzzzzzz1"])("x azzzzzzzz1 y") == "x *** y"
+
+
+def test_a_json_excerpt_keeps_non_ascii_text_as_it_is() -> None:
+    assert Redactor().excerpt('{"name": "Zoë", "secret": "x"}') == '{"name":"Zoë","secret":"***"}'
+
+
 def test_data_nested_too_deep_to_copy_is_masked_whole() -> None:
     deep: list[Any] = []
     for _ in range(5_000):
@@ -219,6 +239,18 @@ def test_the_log_filter_redacts_messages_args_and_exceptions(
     assert LOG_FILTER in logger.filters
     assert CORE not in caplog.text
     assert caplog.records[0].getMessage() == "GET https://h/?templateSecret=***"
+
+
+def test_the_log_filter_redacts_a_records_stack() -> None:
+    logger = logging.getLogger("httpx")
+    unguard = guard_logs(logger, [TEMPLATE_SECRET])
+    stack = f"Stack (most recent call last):\n  send({TEMPLATE_SECRET!r})"
+    record = logging.LogRecord("httpx", logging.INFO, __file__, 1, "sent", None, None, sinfo=stack)
+
+    LOG_FILTER.filter(record)
+    unguard()
+
+    assert record.stack_info == "Stack (most recent call last):\n  send('***')"
 
 
 def texts_of(error: BaseException) -> list[str]:
