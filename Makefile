@@ -8,7 +8,7 @@ EXTRAS  := codegen,sandbox,dev,docs
 # The oldest and newest supported Pythons, tested by `make test-pythons` (the default one by `test`).
 PYTHONS := 3.10 3.13
 
-.PHONY: install test test-pythons lint generate check docs demo bench clean
+.PHONY: install test test-pythons lint generate check docs demo bench mutate clean
 
 # The demo, tests and benchmarks talk to servers on loopback: never through an environment proxy.
 comma := ,
