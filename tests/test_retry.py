@@ -116,6 +116,7 @@ def test_custom_read_only_patterns() -> None:
 
     assert policy.read_only == ("get*", "find_*")
     assert policy.is_read_only("Users.get_one")
+    assert policy.is_read_only("inc.Users.get_one")  # a dotted (namespaced) interface name
     assert not policy.is_read_only("SezionAPI.Video_Get")
     assert policy == RetryPolicy(read_only=("get*", "find_*"))
     assert hash(policy) == hash(RetryPolicy(read_only=("get*", "find_*")))

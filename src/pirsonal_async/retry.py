@@ -61,8 +61,8 @@ class RetryPolicy:
     """How many attempts, how long between them, and which methods are safe to repeat.
 
     A call that never reached the server is always retried. Methods matching `read_only`
-    (fnmatch patterns on the function name, the part after the interface's dot, or on the
-    whole method when it has no dot) are also retried on timeouts, lost connections and the
+    (fnmatch patterns on the function name, the part after the last dot, or on the whole
+    method when it has no dot) are also retried on timeouts, lost connections and the
     statuses 429, 502, 503 and 504. Anything else that may have reached the server is never
     sent twice. The delay doubles from `base_delay` up to `max_delay`, minus a random share of
     up to `jitter` of it; a Retry-After is honoured as sent, and one longer than
@@ -79,7 +79,7 @@ class RetryPolicy:
     )
 
     def is_read_only(self, method: str) -> bool:
-        name = method.partition(".")[2] or method
+        name = method.rpartition(".")[2]  # the function: an interface name may hold dots
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.read_only)
 
     def delay(
