@@ -473,3 +473,54 @@ def test_the_runtime_contract_does_not_depend_on_codegen() -> None:
     ).stdout
 
     assert output.strip() == "[]"
+
+
+def enum_contract(count: int) -> Contract:
+    values = [{"value": f"v{n}", "comment": ""} for n in range(count)]
+    return Contract(
+        [
+            {"name": "E", "type": "enum", "comment": "", "values": values},
+            interface("I", function("f", [("e", "E", False)])),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "shown"),
+    [
+        (10, "v0, v1, v2, v3, v4, v5, v6, v7, v8, v9"),
+        (11, "v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, ..."),
+    ],
+)
+def test_an_enum_mismatch_lists_up_to_ten_values(count: int, shown: str) -> None:
+    value = "x" * 50
+
+    with pytest.raises(ContractViolation) as caught:
+        enum_contract(count).validate_params("I.f", [value])
+
+    assert caught.value.reason == f"{'x' * 40!r} is not a value of enum E ({shown})"
+
+
+def test_a_field_without_is_array_or_optional_is_a_required_scalar() -> None:
+    element = struct("S", {"name": "n", "type": "int"})
+    contract = Contract([element, interface("I", function("f", [("s", "S", False)]))])
+
+    contract.validate_params("I.f", [{"n": 1}])
+    for bad in ({"n": [1]}, {}, {"n": None}):
+        with pytest.raises(ContractViolation):
+            contract.validate_params("I.f", [bad])
+
+
+@pytest.mark.parametrize(("value", "kind"), [([1], "array"), ({"a": 1}, "object")])
+def test_a_mismatch_names_the_json_kind_it_got(conform: Contract, value: Any, kind: str) -> None:
+    with pytest.raises(ContractViolation) as caught:
+        conform.validate_params("A.add", [value, 1])
+
+    assert caught.value.reason == f"expected int, got {kind}"
+
+
+def test_a_null_contract_element_is_named_as_null() -> None:
+    with pytest.raises(InvalidContract) as caught:
+        Contract([None])
+
+    assert str(caught.value) == "contract element 0: expected an object, got null"
