@@ -377,6 +377,28 @@ async def test_path_checks_happen_before_sending(
     assert not mock.calls
 
 
+async def test_a_fifo_with_no_writer_is_refused_without_blocking_the_loop(
+    mock: respx.MockRouter, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "clip.mp4"
+    os.mkfifo(fifo)
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(ticking())
+    # Opening a FIFO for reading blocks until a writer comes; the loop must not wait for one.
+    with pytest.raises(RequestValidationError, match="not a regular file"):
+        await asyncio.wait_for(upload_media(http, URL, ACCOUNT_QUERY, fifo), 10.0)  # a safety net
+    ticker.cancel()
+    assert ticks > 0
+    assert not mock.calls
+
+
 # a source that changes while it is read
 
 
