@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import logging
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import httpx
@@ -209,3 +211,32 @@ def test_every_error_class_imports_from_the_top_level() -> None:
 def test_bad_extra_headers_are_refused_at_once(headers: Any, problem: type[Exception]) -> None:
     with pytest.raises(problem, match="X-Tag"):
         PirsonalClient("id", "secret", headers=headers)
+
+
+class _JsonRpcHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every call with an empty list, on its own thread (it outlives event loops)."""
+
+    def do_POST(self) -> None:
+        call = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = json.dumps({"jsonrpc": "2.0", "id": call["id"], "result": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_client_serves_one_event_loop_after_another() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _JsonRpcHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = PirsonalClient("id", "secret", base_url=f"http://127.0.0.1:{server.server_port}")
+    try:
+        # Two asyncio.run calls (or two tests with their own loops) share one client.
+        assert asyncio.run(client.template_list()) == []
+        assert asyncio.run(client.template_list()) == []
+        asyncio.run(client.aclose())
+    finally:
+        server.shutdown()
+        server.server_close()

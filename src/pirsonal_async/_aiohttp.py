@@ -35,18 +35,24 @@ _KEEPALIVE_SECONDS = 15.0
 
 
 class AiohttpEngine:
-    """Owns one `aiohttp.ClientSession`, opened in the running loop on first use."""
+    """Owns one `aiohttp.ClientSession`, opened in the running loop on first use (and again in
+    each new loop the client is used from)."""
 
     def __init__(self, *, trust_env: bool = True) -> None:
         self._trust_env = trust_env
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._mocked: HttpxEngine | None = None
         self.closed = False
 
     def _open(self) -> aiohttp.ClientSession:
         if self.closed:
             raise ClientClosedError("the client is closed; make a new one")
-        if self._session is None:
+        loop = asyncio.get_running_loop()
+        # A session belongs to its event loop: a client used from a new loop (a second
+        # asyncio.run, the next test) gets a new one; the old loop's connections went with it.
+        if self._session is None or self._loop is not loop:
+            self._loop = loop
             connector = aiohttp.TCPConnector(
                 limit=_MAX_CONNECTIONS, keepalive_timeout=_KEEPALIVE_SECONDS
             )
