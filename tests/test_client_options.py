@@ -89,9 +89,10 @@ async def test_with_options_shares_the_pool_and_changes_only_what_it_names(
     sibling = client.with_options(timeout=120.0, retry=patient)
 
     assert sibling.rpc.engine is client.rpc.engine
+    assert sibling.rpc.timeout == 120.0
     assert sibling.rpc._deadline.total == 120.0
-    assert sibling.rpc._retry is patient
-    assert client.rpc._retry is NO_RETRY
+    assert sibling.rpc.retry is patient
+    assert client.rpc.retry is NO_RETRY
     assert await sibling.template_list() == []
     await sibling.aclose()  # the original owns the pool: it stays open
     assert await client.template_list() == []

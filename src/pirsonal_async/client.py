@@ -148,8 +148,6 @@ class PirsonalClient(SezionAPI):
         self._credentials = credentials
         base_url = base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL
         self._base_url = base_url.rstrip("/")
-        self._retry = retry
-        self._timeout = timeout
         self.rpc = RpcClient(
             f"{self._base_url}/api",
             params=credentials,
@@ -183,10 +181,6 @@ class PirsonalClient(SezionAPI):
         """
         sibling = copy.copy(self)
         sibling.rpc = self.rpc.with_options(timeout=timeout, retry=retry, validate=validate)
-        if timeout is not ...:
-            sibling._timeout = timeout
-        if retry is not ...:
-            sibling._retry = retry
         SezionAPI.__init__(sibling, sibling.rpc)
         return sibling
 
@@ -268,8 +262,8 @@ class PirsonalClient(SezionAPI):
             description=description,
             size=size,
             progress=progress,
-            retry=self._retry,
-            timeout=self._timeout,
+            retry=self.rpc.retry,
+            timeout=self.rpc.timeout,
             headers=self.rpc.headers,
         )
 

@@ -115,6 +115,7 @@ class RpcClient:
         base = self._parse_url(url)
         if max_response_bytes < 1:
             raise ValueError(f"max_response_bytes must be >= 1, got {max_response_bytes}")
+        self._timeout = timeout
         self._deadline = Deadline.of(timeout)
         in_url = [value for name, value in base.params.items() if is_secret_name(name)]
         self._redactor.add([*in_url, base.password or ""])
@@ -165,6 +166,15 @@ class RpcClient:
         return self._engine
 
     @property
+    def timeout(self) -> TimeoutTypes:
+        """The timeout of each attempt, as given."""
+        return self._timeout
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return self._retry
+
+    @property
     def headers(self) -> Mapping[str, str]:
         """The headers sent with every request."""
         return self._headers
@@ -193,7 +203,7 @@ class RpcClient:
         # Registered for its own life, which may outlast the original's.
         sibling._unguard_logs = guard_logs(sibling, sibling._redactor.secrets)
         if timeout is not ...:
-            sibling._deadline = Deadline.of(timeout)
+            sibling._timeout, sibling._deadline = timeout, Deadline.of(timeout)
         if retry is not ...:
             sibling._retry = retry
         if validate is not ...:
