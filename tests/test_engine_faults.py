@@ -82,7 +82,8 @@ async def silent(call: Any, reader: asyncio.StreamReader, writer: asyncio.Stream
 
 
 async def trickle(call: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-    """Sends a reply one byte every 0.2 s: each read is quick, the whole reply is not."""
+    """Sends a reply one byte every 0.2 s: each read is quick, the whole reply is not. (The
+    server's pace is real time on purpose: it is the client's real deadline under test.)"""
     for byte in rpc_reply(call, "x" * 1000):
         writer.write(bytes([byte]))
         await writer.drain()

@@ -46,8 +46,6 @@ class AiohttpEngine:
         self.closed = False
 
     def _open(self) -> aiohttp.ClientSession:
-        if self.closed:
-            raise ClientClosedError("the client is closed; make a new one")
         loop = asyncio.get_running_loop()
         # A session belongs to its event loop: a client used from a new loop (a second
         # asyncio.run, the next test) gets a new one; the old loop's connections went with it.
@@ -63,6 +61,8 @@ class AiohttpEngine:
         return self._session
 
     async def post(self, post: Post, redact: Callable[[str], str]) -> Reply | Failed:
+        if self.closed:
+            raise ClientClosedError("the client is closed; make a new one")
         if _respx_is_mocking():
             return await self._under_respx().post(post, redact)
         session = self._open()
@@ -98,8 +98,6 @@ class AiohttpEngine:
             return failed(error, body.started, isinstance(error, _FINAL), redact)
 
     def _under_respx(self) -> HttpxEngine:
-        if self.closed:
-            raise ClientClosedError("the client is closed; make a new one")
         if self._mocked is None:
             client = httpx.AsyncClient(trust_env=self._trust_env)
             self._mocked = HttpxEngine(client, owned=True)
